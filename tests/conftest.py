@@ -1,0 +1,25 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(TESTS))  # `import helpers` from any test folder
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture()
+def tmp_cache(tmp_path, monkeypatch):
+    """An isolated ADACTX_CACHE (traces, reader memo) for one test."""
+    monkeypatch.setenv("ADACTX_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"

@@ -1,0 +1,40 @@
+"""Reader: append-only context with KV reuse and exact accounting (tiny random Llama)."""
+
+import torch
+from helpers import tiny_reader
+
+
+def test_append_computes_only_new_tokens():
+    reader = tiny_reader()
+    session = reader.session("who chairs the meeting?")
+    head = session.n_context
+    n1 = session.append("The meeting discussed the budget.")
+    n2 = session.append("The project manager chairs it.")
+    assert session.usage.tokens_computed == head + n1 + n2
+    assert session.usage.tokens_reused == head + (head + n1)  # each forward reuses what was cached
+    assert session.n_context == head + n1 + n2
+
+
+def test_generate_rolls_back_cache_and_matches_recompute():
+    reader = tiny_reader()
+    grown = reader.session("who chairs the meeting?")
+    grown.append("The meeting discussed the budget.")
+    grown.draft(4)  # a draft must not leave its tokens in the cache
+    grown.append("The project manager chairs it.")
+    answer = grown.answer(6)
+    fresh = reader.session("who chairs the meeting?")
+    fresh._append_ids(grown.context_ids[fresh.n_context :])
+    assert fresh.answer(6).token_ids == answer.token_ids
+    assert grown._cache.get_seq_length() == grown.n_context
+
+
+def test_generation_accounting_and_confidence():
+    reader = tiny_reader()
+    session = reader.session("q?")
+    gen = session.generate(5)
+    # the tail, then every generated token but the last is fed back
+    assert gen.usage.tokens_computed == len(session.tail_ids) + min(len(gen.token_ids), 4)
+    assert gen.usage.tokens_generated == len(gen.token_ids)
+    assert gen.usage.flops > 0
+    assert gen.mean_logprob <= 0 or not gen.token_ids
+    assert torch.isfinite(torch.tensor(gen.first_token_entropy))

@@ -1,0 +1,69 @@
+"""Tiny models built in code for unit tests: no downloads, a few ms to build.
+
+    tok = tiny_tokenizer()             # byte-level BPE trained on a few sentences, with a chat template
+    model = tiny_llama(vocab_size=len(tok))
+    reader = tiny_reader()             # adactx HFReader over both
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+CORPUS = [
+    "The meeting discussed the budget, the schedule and the new design of the remote control.",
+    "Question: who chairs the meeting? Answer: the project manager chairs it.",
+    "The secret passkey is 71432. Remember it. The grass is green. The sky is blue.",
+    "Paul Graham writes essays about startups, programming and how to do great work.",
+    "Summaries condense long documents into a few sentences that keep what matters.",
+]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@lru_cache(maxsize=1)
+def tiny_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(CORPUS * 4, trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def tiny_llama(vocab_size: int | None = None, seed: int = 0, **overrides):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    cfg = dict(
+        vocab_size=vocab_size or len(tiny_tokenizer()),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+    )
+    cfg.update(overrides)
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(LlamaConfig(**cfg)).eval()
+
+
+def tiny_reader(max_context: int = 512, seed: int = 0):
+    from adactx.reader import HFReader
+
+    tok = tiny_tokenizer()
+    return HFReader(tiny_llama(len(tok), seed=seed, max_position_embeddings=max_context), tok, name="tiny")
