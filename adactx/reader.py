@@ -93,6 +93,13 @@ def resolve_model(model: str | None) -> Path:
     return path
 
 
+def load_tokenizer(model: str | None = None):
+    """Just the tokenizer of a reader (the default model's, or a local directory's)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_model(model))
+
+
 def load_reader(
     model: str | None = None,
     *,

@@ -5,3 +5,8 @@ from __future__ import annotations
 import typer
 
 app = typer.Typer(help="Evaluate policies (quality vs tokens) and long-context readers (perplexity, passkey).")
+
+from adactx.cli import longctx  # noqa: E402
+
+app.command("perplexity")(longctx.perplexity)
+app.command("passkey")(longctx.passkey)
