@@ -1,0 +1,480 @@
+"""Search a document's chunks: dense (FAISS), sparse (BM25 via ``bm25s``) or hybrid, saved without pickle.
+
+    index = ChunkIndex.build(tree.texts, kind="hybrid", encoder=load_encoder("minilm"))
+    index.scores("who chairs the meeting?")           # (n_chunks,) float32, higher is better
+    index.search("who chairs the meeting?", k=4, exclude={0})   # [(chunk_id, score), ...] best first
+    index.rank_sentences(question, [s.text for s in tree.sentences(7)])   # for the `refine` action
+    index.save("idx/");  ChunkIndex.load("idx/")
+    index = cached_index(tree, "hybrid", encoder)     # built once per (document, chunking, encoder)
+
+Kinds:
+    dense   cosine similarity of L2-normalized embeddings. ``ann="flat"`` (default) is FAISS
+            ``IndexFlatIP`` (exact); ``"ivf"`` (IndexIVFFlat, ~sqrt(n) lists) and ``"hnsw"`` (IndexHNSWFlat)
+            are approximate and only change ``search``; ``scores`` is always exact (one matrix product).
+    bm25    Okapi BM25 (``bm25s``, Lucene variant, English stop words, no stemming).
+    hybrid  **normalized score fusion** by default: each score vector is min-max scaled to [0, 1] over the
+            chunks, then ``dense_weight * dense + (1 - dense_weight) * bm25`` (0.5 each).
+            ``fusion="rrf"`` gives reciprocal rank fusion instead: ``sum 1 / (rrf_k + rank)``, rrf_k = 60.
+
+On disk (a directory): ``meta.json`` (format name and version, settings, encoder, chunk count, a sha256
+of the chunk texts, and a sha256 of every other file), ``embeddings.npy`` (float32, loaded with
+``allow_pickle=False``), ``dense.faiss`` (``faiss.write_index``), ``bm25/`` (``bm25s``' own npy+json
+files, no pickle). ``load`` verifies every checksum before parsing, so a corrupted or truncated file raises
+:class:`AdactxError` naming that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adactx.errors import AdactxError
+
+from .chunking import ChunkTree
+from .encoders import Encoder, load_encoder
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = "adactx-chunk-index"
+INDEX_FORMAT_VERSION = 1
+INDEX_KINDS = ("hybrid", "dense", "bm25")
+ANN_KINDS = ("flat", "ivf", "hnsw")
+FUSIONS = ("minmax", "rrf")
+META_FILE = "meta.json"
+EMBEDDINGS_FILE = "embeddings.npy"
+FAISS_FILE = "dense.faiss"
+BM25_DIR = "bm25"
+
+
+@dataclass
+class IndexConfig:
+    """How a ChunkIndex is built and how it fuses scores; saved in ``meta.json``."""
+
+    kind: str = field(default="hybrid", metadata={"help": f"One of {INDEX_KINDS}."})
+    ann: str = field(default="flat", metadata={"help": f"FAISS index for dense search: one of {ANN_KINDS}."})
+    fusion: str = field(default="minmax", metadata={"help": f"Hybrid fusion: one of {FUSIONS}."})
+    dense_weight: float = field(default=0.5, metadata={"help": "Weight of the dense score in minmax fusion."})
+    rrf_k: int = field(default=60, metadata={"help": "Rank offset of reciprocal rank fusion."})
+    ivf_lists: int = field(default=0, metadata={"help": "IVF lists; 0 = about sqrt(n_chunks)."})
+    ivf_probe: int = field(default=8, metadata={"help": "IVF lists searched per query."})
+    hnsw_neighbours: int = field(default=32, metadata={"help": "HNSW graph degree M."})
+    hnsw_ef_search: int = field(default=64, metadata={"help": "HNSW search breadth."})
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("kind", INDEX_KINDS), ("ann", ANN_KINDS), ("fusion", FUSIONS)):
+            if getattr(self, name) not in allowed:
+                raise AdactxError(
+                    f"IndexConfig.{name}: unknown {getattr(self, name)!r}; choose from {allowed}"
+                )
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise AdactxError(f"IndexConfig.dense_weight must be in [0, 1], got {self.dense_weight}")
+        for name in ("rrf_k", "ivf_probe", "hnsw_neighbours", "hnsw_ef_search"):
+            if getattr(self, name) < 1:
+                raise AdactxError(f"IndexConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.ivf_lists < 0:
+            raise AdactxError(f"IndexConfig.ivf_lists must be >= 0, got {self.ivf_lists}")
+
+    @property
+    def uses_dense(self) -> bool:
+        return self.kind in ("dense", "hybrid")
+
+    @property
+    def uses_bm25(self) -> bool:
+        return self.kind in ("bm25", "hybrid")
+
+
+class ChunkIndex:
+    """Scores every chunk of one document (or any list of texts) for a query. Build with ``build``."""
+
+    def __init__(
+        self,
+        config: IndexConfig,
+        n_chunks: int,
+        texts_sha256: str,
+        encoder: Encoder | None = None,
+        embeddings: np.ndarray | None = None,
+        faiss_index=None,
+        bm25=None,
+    ):
+        self.config = config
+        self.n_chunks = n_chunks
+        self.texts_sha256 = texts_sha256
+        self.encoder = encoder
+        self.embeddings = embeddings  # (n_chunks, dim) float32, unit rows; None for bm25
+        self.faiss_index = faiss_index
+        self.bm25 = bm25
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # --- building ------------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls, texts: Sequence[str], kind: str = "hybrid", encoder: Encoder | str | None = None, **options
+    ) -> ChunkIndex:
+        """Index ``texts`` (one per chunk). ``encoder`` defaults to MiniLM when the kind needs one."""
+        config = IndexConfig(kind=kind, **options)
+        texts = list(texts)
+        if not texts:
+            raise AdactxError("cannot build an index over zero chunks")
+        index = cls(config, len(texts), texts_checksum(texts))
+        if config.uses_dense:
+            index.encoder = _resolve_encoder(encoder)
+            index.embeddings = index.encoder.encode(texts).astype(np.float32)
+            index.faiss_index = build_faiss_index(index.embeddings, config)
+        if config.uses_bm25:
+            index.bm25 = build_bm25(texts)
+        return index
+
+    def __len__(self) -> int:
+        return self.n_chunks
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    # --- scoring -------------------------------------------------------------------------------------
+
+    def scores(self, query: str) -> np.ndarray:
+        """One score per chunk, higher is better: (n_chunks,) float32."""
+        dense = self._dense_scores(query) if self.config.uses_dense else None
+        sparse = bm25_scores(self.bm25, query, self.n_chunks) if self.config.uses_bm25 else None
+        return self._fuse(dense, sparse)
+
+    def search(self, query: str, k: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
+        """The ``k`` best chunks not in ``exclude``, best first, ties broken by position."""
+        exclude = set(exclude)
+        if k <= 0:
+            return []
+        if self.config.kind == "dense" and self.config.ann != "flat":
+            return self._approximate_search(query, k, exclude)
+        return top_k(self.scores(query), k, exclude)
+
+    def rank_sentences(self, query: str, sentences: Sequence[str]) -> np.ndarray:
+        """Scores of finer pieces (sentences of selected chunks) for the same query, higher is better."""
+        sentences = list(sentences)
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        dense = sparse = None
+        if self.config.uses_dense:
+            dense = self.encoder.encode(sentences) @ self._query_vector(query)
+        if self.config.uses_bm25:
+            sparse = bm25_scores(build_bm25(sentences), query, len(sentences))
+        return self._fuse(dense, sparse)
+
+    def _dense_scores(self, query: str) -> np.ndarray:
+        return (self.embeddings @ self._query_vector(query)).astype(np.float32)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, remembered for the last 64 queries (the controller asks repeatedly)."""
+        if query not in self._query_vectors:
+            self._query_vectors[query] = self.encoder.encode([query])[0]
+            if len(self._query_vectors) > 64:
+                self._query_vectors.popitem(last=False)
+        return self._query_vectors[query]
+
+    def _fuse(self, dense: np.ndarray | None, sparse: np.ndarray | None) -> np.ndarray:
+        if sparse is None:
+            return dense.astype(np.float32)
+        if dense is None:
+            return sparse.astype(np.float32)
+        if self.config.fusion == "rrf":
+            k = self.config.rrf_k
+            return (1.0 / (k + ranks(dense)) + 1.0 / (k + ranks(sparse))).astype(np.float32)
+        weight = self.config.dense_weight
+        return (weight * minmax(dense) + (1.0 - weight) * minmax(sparse)).astype(np.float32)
+
+    def _approximate_search(self, query: str, k: int, exclude: set[int]) -> list[tuple[int, float]]:
+        wanted = min(self.n_chunks, k + len(exclude))
+        scores, ids = self.faiss_index.search(self._query_vector(query)[None, :], wanted)
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in exclude]
+        return hits[:k]
+
+    # --- persistence -----------------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the index to ``directory`` (created if needed); no pickle anywhere."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.config.uses_dense:
+            import faiss
+
+            np.save(directory / EMBEDDINGS_FILE, self.embeddings, allow_pickle=False)
+            faiss.write_index(self.faiss_index, str(directory / FAISS_FILE))
+        if self.config.uses_bm25:
+            self.bm25.save(str(directory / BM25_DIR), show_progress=False)
+        meta = {
+            "format": INDEX_FORMAT,
+            "format_version": INDEX_FORMAT_VERSION,
+            "config": asdict(self.config),
+            "encoder": self.encoder.name if self.encoder is not None else None,
+            "dim": int(self.embeddings.shape[1]) if self.embeddings is not None else None,
+            "n_chunks": self.n_chunks,
+            "texts_sha256": self.texts_sha256,
+            "files": {name: file_sha256(directory / name) for name in _data_files(directory)},
+        }
+        (directory / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, encoder: Encoder | str | None = None) -> ChunkIndex:
+        """Read an index written by ``save``; every file is checksummed before it is parsed."""
+        directory = Path(directory)
+        meta = read_meta(directory)
+        verify_files(directory, meta["files"])
+        config = IndexConfig(**meta["config"])
+        index = cls(config, int(meta["n_chunks"]), meta["texts_sha256"])
+        if config.uses_dense:
+            index.encoder = _matching_encoder(encoder, meta, directory)
+            index.embeddings = _load_embeddings(directory / EMBEDDINGS_FILE, index.n_chunks, meta["dim"])
+            index.faiss_index = _load_faiss(directory / FAISS_FILE)
+        if config.uses_bm25:
+            index.bm25 = _load_bm25(directory / BM25_DIR)
+        return index
+
+
+# --- building blocks -------------------------------------------------------------------------------------
+
+
+def build_faiss_index(embeddings: np.ndarray, config: IndexConfig):
+    """A FAISS inner-product index over unit rows: exact flat, IVF-flat or HNSW-flat."""
+    import faiss
+
+    n, dim = embeddings.shape
+    if config.ann == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_neighbours, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = config.hnsw_ef_search
+    elif config.ann == "ivf":
+        lists = config.ivf_lists or max(1, round(float(np.sqrt(n))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, min(lists, n), faiss.METRIC_INNER_PRODUCT)
+        index.train(embeddings)
+        index.nprobe = config.ivf_probe
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(embeddings)
+    return index
+
+
+def build_bm25(texts: Sequence[str]):
+    import bm25s
+
+    tokens = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    return retriever
+
+
+def bm25_scores(retriever, query: str, n: int) -> np.ndarray:
+    """BM25 score of every indexed text for ``query``; zeros when no query word is in the index."""
+    import bm25s
+
+    words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+    known = [word for word in words if word in retriever.vocab_dict]
+    if not known:
+        return np.zeros(n, dtype=np.float32)
+    return np.asarray(retriever.get_scores(known), dtype=np.float32)
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1]; a constant vector becomes zeros."""
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-12:
+        return np.zeros_like(scores, dtype=np.float32)
+    return ((scores - low) / (high - low)).astype(np.float32)
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each entry (1 = highest), ties by position."""
+    order = np.argsort(-scores, kind="stable")
+    out = np.empty(len(scores), dtype=np.float64)
+    out[order] = np.arange(1, len(scores) + 1)
+    return out
+
+
+def top_k(scores: np.ndarray, k: int, exclude: set[int] = frozenset()) -> list[tuple[int, float]]:
+    order = np.argsort(-scores, kind="stable")
+    hits = []
+    for chunk_id in order:
+        if int(chunk_id) not in exclude:
+            hits.append((int(chunk_id), float(scores[chunk_id])))
+            if len(hits) == k:
+                break
+    return hits
+
+
+def texts_checksum(texts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _resolve_encoder(encoder: Encoder | str | None) -> Encoder:
+    if encoder is None:
+        return load_encoder("minilm")
+    return load_encoder(encoder) if isinstance(encoder, str) else encoder
+
+
+def _data_files(directory: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(directory))
+        for path in directory.rglob("*")
+        if path.is_file() and path.name != META_FILE
+    )
+
+
+# --- loading, with one-line errors that name the file ---------------------------------------------------------
+
+
+def read_meta(directory: Path) -> dict:
+    path = directory / META_FILE
+    if not directory.is_dir():
+        raise AdactxError(f"index directory not found: {directory}")
+    if not path.is_file():
+        raise AdactxError(f"not an adactx index (no {META_FILE}): {directory}")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise AdactxError(f"corrupted index file {path}: not valid JSON ({type(err).__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
+        raise AdactxError(f"corrupted index file {path}: not an {INDEX_FORMAT} metadata file")
+    if meta.get("format_version") != INDEX_FORMAT_VERSION:
+        raise AdactxError(
+            f"index {directory} has format version {meta.get('format_version')}; this adactx reads "
+            f"version {INDEX_FORMAT_VERSION}; rebuild the index"
+        )
+    missing = [key for key in ("config", "n_chunks", "texts_sha256", "files") if key not in meta]
+    if missing:
+        raise AdactxError(f"corrupted index file {path}: missing {', '.join(missing)}")
+    return meta
+
+
+def verify_files(directory: Path, checksums: dict[str, str]) -> None:
+    for name, expected in checksums.items():
+        path = directory / name
+        if not path.is_file():
+            raise AdactxError(f"index file missing: {path}")
+        if file_sha256(path) != expected:
+            raise AdactxError(
+                f"corrupted index file {path}: checksum mismatch (truncated or modified); rebuild it"
+            )
+
+
+def _matching_encoder(encoder: Encoder | str | None, meta: dict, directory: Path) -> Encoder:
+    encoder = _resolve_encoder(encoder if encoder is not None else meta.get("encoder"))
+    if encoder.name != meta.get("encoder"):
+        raise AdactxError(
+            f"index {directory} was built with encoder {meta.get('encoder')!r}, not {encoder.name!r}"
+        )
+    return encoder
+
+
+def _load_embeddings(path: Path, n_chunks: int, dim: int) -> np.ndarray:
+    try:
+        embeddings = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise AdactxError(f"corrupted index file {path}: {str(err).splitlines()[0]}") from None
+    if embeddings.shape != (n_chunks, dim) or embeddings.dtype != np.float32:
+        raise AdactxError(
+            f"corrupted index file {path}: shape {embeddings.shape}, expected ({n_chunks}, {dim})"
+        )
+    return embeddings
+
+
+def _load_faiss(path: Path):
+    import faiss
+
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as err:
+        raise AdactxError(f"corrupted index file {path}: {str(err).splitlines()[0]}") from None
+
+
+def _load_bm25(path: Path):
+    import bm25s
+
+    try:
+        return bm25s.BM25.load(str(path), show_progress=False)
+    except (ValueError, OSError, KeyError, json.JSONDecodeError) as err:
+        raise AdactxError(f"corrupted index file under {path}: {str(err).splitlines()[0]}") from None
+
+
+# --- on-disk cache ---------------------------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("ADACTX_CACHE", Path.home() / ".cache" / "adactx"))
+
+
+def index_cache_key(tree: ChunkTree, kind: str, encoder_name: str | None, options: dict) -> str:
+    """sha256 of (document text, chunking settings, index kind and options, encoder, format version)."""
+    parts = [
+        tree.cache_key(),
+        kind,
+        encoder_name or "-",
+        json.dumps(options, sort_keys=True),
+        str(INDEX_FORMAT_VERSION),
+    ]
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def cached_index(
+    tree: ChunkTree,
+    kind: str = "hybrid",
+    encoder: Encoder | str | None = None,
+    cache_dir: str | Path | None = None,
+    **options,
+) -> ChunkIndex:
+    """The index of ``tree``'s chunks, loaded from ``<cache_dir>/indexes/<key>`` or built and saved there.
+
+    The key covers the document text, the chunking settings, the kind and options and the encoder, so a
+    second question about the same document loads instead of re-embedding. A damaged entry is rebuilt.
+    """
+    IndexConfig(kind=kind, **options)  # validate before touching the disk
+    needs_encoder = kind in ("dense", "hybrid")
+    encoder = _resolve_encoder(encoder) if needs_encoder else None
+    key = index_cache_key(tree, kind, encoder.name if encoder else None, options)
+    directory = Path(cache_dir or default_cache_dir()) / "indexes" / key[:32]
+    cached = _try_load(directory, encoder, tree)
+    if cached is not None:
+        return cached
+    index = ChunkIndex.build(tree.texts, kind=kind, encoder=encoder, **options)
+    _save_atomically(index, directory)
+    return index
+
+
+def _try_load(directory: Path, encoder: Encoder | None, tree: ChunkTree) -> ChunkIndex | None:
+    if not (directory / META_FILE).is_file():
+        return None
+    try:
+        index = ChunkIndex.load(directory, encoder=encoder)
+    except AdactxError as err:
+        log.warning("rebuilding cached index: %s", err)
+        return None
+    return index if index.texts_sha256 == texts_checksum(tree.texts) else None
+
+
+def _save_atomically(index: ChunkIndex, directory: Path) -> None:
+    """Save into a temporary sibling, then rename, so readers never see half an index."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    index.save(staging)
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        os.replace(staging, directory)
+    except OSError:  # another process won the race; its copy is as good as ours
+        shutil.rmtree(staging, ignore_errors=True)
