@@ -1,0 +1,49 @@
+"""Where the real data lives: ``$ADACTX_DATA``, else ``../shared/data`` next to the repo or the cwd.
+
+    root = data_root()                     # Path, or AdactxError saying how to point at the data
+    path = data_file("qmsum", "ALL", "jsonl", "val.jsonl")
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from adactx.errors import AdactxError
+
+ENV_VAR = "ADACTX_DATA"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def candidate_roots() -> list[Path]:
+    """Places searched in order when ``$ADACTX_DATA`` is unset."""
+    cwd = Path.cwd().resolve()
+    found = [_REPO_ROOT.parent / "shared" / "data"]
+    for base in (cwd, *cwd.parents):
+        found += [base / "shared" / "data", base.parent / "shared" / "data"]
+    return list(dict.fromkeys(found))
+
+
+def data_root() -> Path:
+    """The data root; an ``AdactxError`` names the variable to set when it cannot be found."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        root = Path(env).expanduser()
+        if not root.is_dir():
+            raise AdactxError(f"{ENV_VAR}={env}: not a directory (point it at the shared data folder)")
+        return root
+    for root in candidate_roots():
+        if root.is_dir():
+            return root
+    raise AdactxError(
+        f"real data not found (looked for ../shared/data next to {_REPO_ROOT} and above {Path.cwd()}); "
+        f"set {ENV_VAR}=/path/to/shared/data"
+    )
+
+
+def data_file(*parts: str) -> Path:
+    """A file under the data root; an ``AdactxError`` names it when it is missing."""
+    path = data_root().joinpath(*parts)
+    if not path.exists():
+        raise AdactxError(f"{path}: missing from the data root {data_root()} (see its README.md)")
+    return path
