@@ -108,14 +108,12 @@ def _normalize_newlines(text: str) -> str:
 
 def _load_pdf(path: Path) -> Document:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         pages = [page.extract_text() or "" for page in PdfReader(path).pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as err:
-        raise AdactxError(
-            f"cannot read PDF {path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
-        ) from None
+    except Exception as err:  # noqa: BLE001 -- a damaged PDF can fail anywhere inside the parser
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise AdactxError(f"cannot read PDF {path}: {reason[:160]}") from None
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
         raise AdactxError(f"PDF has no extractable text (scanned images?): {path}")

@@ -254,7 +254,8 @@ def build_faiss_index(embeddings: np.ndarray, config: IndexConfig):
         index.hnsw.efSearch = config.hnsw_ef_search
     elif config.ann == "ivf":
         lists = config.ivf_lists or max(1, round(float(np.sqrt(n))))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, min(lists, n), faiss.METRIC_INNER_PRODUCT)
+        lists = min(lists, max(1, n // 39))  # FAISS wants >= 39 training points per list
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
         index.train(embeddings)
         index.nprobe = config.ivf_probe
     else:
@@ -386,7 +387,7 @@ def _load_embeddings(path: Path, n_chunks: int, dim: int) -> np.ndarray:
     try:
         embeddings = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
-        raise AdactxError(f"corrupted index file {path}: {str(err).splitlines()[0]}") from None
+        raise AdactxError(f"corrupted index file {path}: {_one_line(err)}") from None
     if embeddings.shape != (n_chunks, dim) or embeddings.dtype != np.float32:
         raise AdactxError(
             f"corrupted index file {path}: shape {embeddings.shape}, expected ({n_chunks}, {dim})"
@@ -400,7 +401,7 @@ def _load_faiss(path: Path):
     try:
         return faiss.read_index(str(path))
     except RuntimeError as err:
-        raise AdactxError(f"corrupted index file {path}: {str(err).splitlines()[0]}") from None
+        raise AdactxError(f"corrupted index file {path}: {_one_line(err)}") from None
 
 
 def _load_bm25(path: Path):
@@ -409,7 +410,12 @@ def _load_bm25(path: Path):
     try:
         return bm25s.BM25.load(str(path), show_progress=False)
     except (ValueError, OSError, KeyError, json.JSONDecodeError) as err:
-        raise AdactxError(f"corrupted index file under {path}: {str(err).splitlines()[0]}") from None
+        raise AdactxError(f"corrupted index file under {path}: {_one_line(err)}") from None
+
+
+def _one_line(err: Exception, limit: int = 160) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --- on-disk cache ---------------------------------------------------------------------------------------------
