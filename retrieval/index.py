@@ -11,7 +11,8 @@ Kinds:
     dense   cosine similarity of L2-normalized embeddings. ``ann="flat"`` (default) is FAISS
             ``IndexFlatIP`` (exact); ``"ivf"`` (IndexIVFFlat, ~sqrt(n) lists) and ``"hnsw"`` (IndexHNSWFlat)
             are approximate and only change ``search``; ``scores`` is always exact (one matrix product).
-    bm25    Okapi BM25 (``bm25s``, Lucene variant, English stop words, no stemming).
+    bm25    Okapi BM25 (``bm25s``, Lucene variant, English stop words, Snowball English stemming via
+            PyStemmer when installed; ``stemmer="none"`` turns it off; the choice is saved with the index).
     hybrid  **normalized score fusion** by default: each score vector is min-max scaled to [0, 1] over the
             chunks, then ``dense_weight * dense + (1 - dense_weight) * bm25`` (0.5 each).
             ``fusion="rrf"`` gives reciprocal rank fusion instead: ``sum 1 / (rrf_k + rank)``, rrf_k = 60.
@@ -38,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from adactx.errors import AdactxError
+from adactx.optional import has, install_hint
 
 from .chunking import ChunkTree
 from .encoders import Encoder, load_encoder
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 INDEX_FORMAT = "adactx-chunk-index"
 INDEX_FORMAT_VERSION = 1
 INDEX_KINDS = ("hybrid", "dense", "bm25")
+STEMMERS = ("english", "none")
 ANN_KINDS = ("flat", "ivf", "hnsw")
 FUSIONS = ("minmax", "rrf")
 META_FILE = "meta.json"
@@ -68,9 +71,15 @@ class IndexConfig:
     ivf_probe: int = field(default=8, metadata={"help": "IVF lists searched per query."})
     hnsw_neighbours: int = field(default=32, metadata={"help": "HNSW graph degree M."})
     hnsw_ef_search: int = field(default=64, metadata={"help": "HNSW search breadth."})
+    stemmer: str = field(default="english", metadata={"help": f"BM25 word stemming: one of {STEMMERS}."})
 
     def __post_init__(self) -> None:
-        for name, allowed in (("kind", INDEX_KINDS), ("ann", ANN_KINDS), ("fusion", FUSIONS)):
+        for name, allowed in (
+            ("kind", INDEX_KINDS),
+            ("ann", ANN_KINDS),
+            ("fusion", FUSIONS),
+            ("stemmer", STEMMERS),
+        ):
             if getattr(self, name) not in allowed:
                 raise AdactxError(
                     f"IndexConfig.{name}: unknown {getattr(self, name)!r}; choose from {allowed}"
@@ -131,7 +140,8 @@ class ChunkIndex:
             index.embeddings = index.encoder.encode(texts).astype(np.float32)
             index.faiss_index = build_faiss_index(index.embeddings, config)
         if config.uses_bm25:
-            index.bm25 = build_bm25(texts)
+            config.stemmer = available_stemmer(config.stemmer)
+            index.bm25 = build_bm25(texts, config.stemmer)
         return index
 
     def __len__(self) -> int:
@@ -146,7 +156,11 @@ class ChunkIndex:
     def scores(self, query: str) -> np.ndarray:
         """One score per chunk, higher is better: (n_chunks,) float32."""
         dense = self._dense_scores(query) if self.config.uses_dense else None
-        sparse = bm25_scores(self.bm25, query, self.n_chunks) if self.config.uses_bm25 else None
+        sparse = (
+            bm25_scores(self.bm25, query, self.n_chunks, self.config.stemmer)
+            if self.config.uses_bm25
+            else None
+        )
         return self._fuse(dense, sparse)
 
     def search(self, query: str, k: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
@@ -167,7 +181,8 @@ class ChunkIndex:
         if self.config.uses_dense:
             dense = self.encoder.encode(sentences) @ self._query_vector(query)
         if self.config.uses_bm25:
-            sparse = bm25_scores(build_bm25(sentences), query, len(sentences))
+            stemmer = self.config.stemmer
+            sparse = bm25_scores(build_bm25(sentences, stemmer), query, len(sentences), stemmer)
         return self._fuse(dense, sparse)
 
     def _dense_scores(self, query: str) -> np.ndarray:
@@ -237,6 +252,7 @@ class ChunkIndex:
             index.embeddings = _load_embeddings(directory / EMBEDDINGS_FILE, index.n_chunks, meta["dim"])
             index.faiss_index = _load_faiss(directory / FAISS_FILE)
         if config.uses_bm25:
+            _require_stemmer(config.stemmer, directory)
             index.bm25 = _load_bm25(directory / BM25_DIR)
         return index
 
@@ -264,20 +280,37 @@ def build_faiss_index(embeddings: np.ndarray, config: IndexConfig):
     return index
 
 
-def build_bm25(texts: Sequence[str]):
+def available_stemmer(stemmer: str) -> str:
+    """``stemmer`` if it can run here; ``"none"`` (with a warning) when PyStemmer is missing."""
+    if stemmer != "none" and not has("Stemmer"):
+        log.warning("PyStemmer is not installed; BM25 runs without stemming (%s)", install_hint("PyStemmer"))
+        return "none"
+    return stemmer
+
+
+def _stem_function(stemmer: str):
+    if stemmer == "none":
+        return None
+    import Stemmer
+
+    return Stemmer.Stemmer(stemmer).stemWords
+
+
+def build_bm25(texts: Sequence[str], stemmer: str = "none"):
     import bm25s
 
-    tokens = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
+    tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stem_function(stemmer), show_progress=False)
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)
     return retriever
 
 
-def bm25_scores(retriever, query: str, n: int) -> np.ndarray:
+def bm25_scores(retriever, query: str, n: int, stemmer: str = "none") -> np.ndarray:
     """BM25 score of every indexed text for ``query``; zeros when no query word is in the index."""
     import bm25s
 
-    words = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+    stem = _stem_function(stemmer)
+    words = bm25s.tokenize([query], stopwords="en", stemmer=stem, return_ids=False, show_progress=False)[0]
     known = [word for word in words if word in retriever.vocab_dict]
     if not known:
         return np.zeros(n, dtype=np.float32)
@@ -402,6 +435,13 @@ def _load_faiss(path: Path):
         return faiss.read_index(str(path))
     except RuntimeError as err:
         raise AdactxError(f"corrupted index file {path}: {_one_line(err)}") from None
+
+
+def _require_stemmer(stemmer: str, directory: Path) -> None:
+    if stemmer != "none" and not has("Stemmer"):
+        raise AdactxError(
+            f"index {directory} uses {stemmer} stemming, which needs PyStemmer: {install_hint('PyStemmer')}"
+        )
 
 
 def _load_bm25(path: Path):

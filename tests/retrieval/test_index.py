@@ -227,3 +227,14 @@ def test_cached_index_rebuilds_a_damaged_entry(tmp_path, tree):
     assert encoder.texts_encoded == 2 * len(tree.chunks)
     assert index.search("kinetic battery", k=1)
     ChunkIndex.load(entry, encoder=encoder)  # the entry was rewritten whole
+
+
+def test_bm25_stemming_is_recorded(tmp_path):
+    texts = ["They agreed on the colours.", "The designer presented the case."]
+    stemmed = ChunkIndex.build(texts, kind="bm25")
+    plain = ChunkIndex.build(texts, kind="bm25", stemmer="none")
+    assert stemmed.config.stemmer == "english"
+    assert stemmed.search("what was agreeing about colour", k=1)[0][0] == 0
+    assert not plain.scores("agreeing").any()
+    stemmed.save(tmp_path / "idx")
+    assert ChunkIndex.load(tmp_path / "idx").config.stemmer == "english"
