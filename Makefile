@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(VENV)/bin/adactx ask adactx/samples/qmsum_product_meeting.txt "What did the group decide about the remote control's buttons?"
+	$(VENV)/bin/adactx ask adactx/samples/qmsum_product_meeting.txt "What are the target price, target cost and target profit of the remote control?"
 
 test: install
 	$(PY) -m pytest

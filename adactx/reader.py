@@ -110,7 +110,9 @@ def load_reader(
     """Load a reader from the default offline model or a local directory (+ optional PEFT adapter)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     path = resolve_model(model)
     torch_dtype = getattr(torch, dtype, None)
     if not isinstance(torch_dtype, torch.dtype):
@@ -205,6 +207,7 @@ class ReaderSession:
         self.tail_ids = tail_ids
         self.context_ids: list[int] = []  # head + chunks, all computed into the cache
         self.usage = Usage()
+        self.seconds = 0.0  # wall time spent inside the model (forward passes and sampling)
         self._cache = None
         self._last_logits = None
         self._append_ids(head_ids)
@@ -233,7 +236,12 @@ class ReaderSession:
         self._last_logits = self._forward(ids)
         self.context_ids.extend(ids)
 
-    def _forward(self, ids: list[int]):
+    def _forward(self, ids: list[int], decoding: bool = False):
+        """Compute ``ids`` on top of the cache; returns the last position's logits.
+
+        ``tokens_reused`` counts the cached tokens a call starts from, once per call that reads new
+        context (appends, the tail), not again for every generated token fed back while decoding.
+        """
         import torch
         from transformers import DynamicCache
 
@@ -241,10 +249,15 @@ class ReaderSession:
             self._cache = DynamicCache(config=self.reader.model.config)
         n_past = self._cache.get_seq_length()
         input_ids = torch.tensor([ids], dtype=torch.long)
+        t0 = time.perf_counter()
         with torch.inference_mode():
-            out = self.reader.model(input_ids=input_ids, cache=self._cache, use_cache=True)
+            out = self.reader.model(input_ids=input_ids, cache=self._cache, use_cache=True, logits_to_keep=1)
+        self.seconds += time.perf_counter() - t0
         self.usage = self.usage + Usage(
-            tokens_computed=len(ids), tokens_reused=n_past, flops=self.reader.flops(len(ids), n_past), calls=1
+            tokens_computed=len(ids),
+            tokens_reused=0 if decoding else n_past,
+            flops=self.reader.flops(len(ids), n_past),
+            calls=0 if decoding else 1,
         )
         return out.logits[0, -1].float()
 
@@ -268,7 +281,7 @@ class ReaderSession:
             generated.append(token)
             logprobs.append(float(logp[token]))
             if i + 1 < max_new_tokens:
-                logits = self._forward([token])
+                logits = self._forward([token], decoding=True)
         self._cache.crop(-(self._cache.get_seq_length() - base_len))  # negative: tokens to drop
         self.usage = self.usage + Usage(tokens_generated=len(generated))
         spent = self.usage - start_usage

@@ -1,9 +1,194 @@
-"""`adactx ask`, `adactx summarize`, `adactx trace list|show`."""
+"""`adactx ask`, `adactx summarize`, `adactx trace list|show|resume`: sessions over one document."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from adactx.errors import AdactxError
+
+POLICY_OPT = typer.Option(
+    "threshold",
+    "--policy",
+    "-p",
+    help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK].",
+)
+BUDGET_OPT = typer.Option(4096, "--budget", "-b", help="Most document tokens the reader may read per question.")
+MODEL_OPT = typer.Option(
+    None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
+)
+DB_OPT = typer.Option(None, "--db", help="Session database (default: $ADACTX_CACHE/sessions.sqlite).")
+
+trace_app = typer.Typer(help="List, inspect and resume persisted sessions.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("ask")(ask)
+    app.command("summarize")(summarize)
+    app.add_typer(trace_app, name="trace")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _step_printer(console):
+    def show(step) -> None:
+        conf = "" if step.confidence is None else f"  conf {step.confidence:+.2f}"
+        added = f"+{len(step.chunks_added)} chunks" if step.chunks_added else ""
+        console.print(
+            f"  [cyan]step {step.index + 1}[/] {step.action:<9} {added:<11} context {step.context_tokens:>5} tok"
+            f"  computed {step.usage.tokens_computed:>5}{conf}  {step.latency_s:.1f}s",
+            highlight=False,
+        )
+
+    return show
+
+
+def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, model, db, max_steps: int):
+    from adactx.api import ContextManager
+
+    console = _console()
+    with console.status("loading reader, chunking and indexing the document…"):
+        cm = ContextManager(model=model, policy=policy, budget=budget, db=db, max_steps=max_steps)
+        doc_id = cm.add(doc)
+
+    def progress(i: int, n: int, question: str) -> None:
+        console.print(f"[bold]{i + 1}/{n}[/] {question}", highlight=False)
+
+    results = cm.ask_many(questions, doc_id, task=task, progress=progress, on_step=_step_printer(console))
+    for result in results:
+        _print_result(console, result)
+    console.print(f"run id: [bold]{results[0].run_id}[/]  (adactx trace show {results[0].run_id})")
+
+
+def _print_result(console, result) -> None:
+    from rich.panel import Panel
+
+    t, u = result.trace, result.trace.usage
+    share = t.context_tokens / max(t.doc_tokens, 1)
+    console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.query[:80], expand=False))
+    console.print(
+        f"read {t.context_tokens} of {t.doc_tokens} document tokens ({share:.0%}) in {len(t.steps)} steps "
+        f"({t.stop_reason}); reader computed {u.tokens_computed}, reused {u.tokens_reused} from cache, "
+        f"generated {u.tokens_generated}; {u.flops / 1e9:.1f} GFLOPs",
+        highlight=False,
+    )
+
+
+def ask(
+    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    questions: list[str] = typer.Argument(..., help="One or more questions, answered in one session."),
+    policy: str = POLICY_OPT,
+    budget: int = BUDGET_OPT,
+    max_steps: int = typer.Option(12, help="Most controller steps per question."),
+    query_summary: bool = typer.Option(False, "--summary-answer", help="Answer with a few sentences."),
+    model: str = MODEL_OPT,
+    db: Path = DB_OPT,
+) -> None:
+    """Answer questions about a long document, growing the context step by step.
+
+    Example: adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4
+    """
+    _run(doc, questions, "query_summary" if query_summary else "qa", policy, budget, model, db, max_steps)
+
+
+def summarize(
+    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    instruction: str = typer.Option("Summarize the document.", help="What the summary should cover."),
+    budget: int = typer.Option(8192, "--budget", "-b", help="Most document tokens read across all parts."),
+    model: str = MODEL_OPT,
+    db: Path = DB_OPT,
+) -> None:
+    """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
+    _run(doc, [instruction], "summary", "full", budget, model, db, 12)
+
+
+def _saver(db: Path | None):
+    from adactx.graphs.graph import open_checkpointer
+    from adactx.reader import cache_dir
+
+    return open_checkpointer(db or cache_dir() / "sessions.sqlite")
+
+
+@trace_app.command("list")
+def trace_list(db: Path = DB_OPT, json_out: bool = typer.Option(False, "--json", help="JSON lines.")) -> None:
+    """List persisted sessions, newest first."""
+    from rich.table import Table
+
+    from adactx.graphs.graph import list_sessions
+
+    rows = list_sessions(_saver(db))
+    if json_out:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    table = Table("run id", "document", "task", "policy", "done", "updated")
+    for r in rows:
+        table.add_row(r["session_id"], str(r["doc"])[-40:], r["task"], r["policy"],
+                      f"{r['done']}/{r['questions']}", r["updated"][:19])
+    _console().print(table if rows else "no sessions yet: run `adactx ask DOC QUESTION`")
+
+
+@trace_app.command("show")
+def trace_show(
+    run_id: str = typer.Argument(..., help="A run id from `adactx trace list`."),
+    db: Path = DB_OPT,
+    json_out: bool = typer.Option(False, "--json", help="The whole trace as JSON."),
+) -> None:
+    """Show a session step by step: action, what was added, tokens, confidence."""
+    from adactx.graphs.graph import load_session
+
+    values = load_session(_saver(db), run_id)
+    if json_out:
+        typer.echo(json.dumps({k: values.get(k) for k in ("session_id", "doc_id", "doc_path", "policy", "task",
+                                                          "questions", "results", "partial", "pending")}))
+        return
+    console = _console()
+    console.print(f"[bold]{run_id}[/]  {values.get('doc_path') or values['doc_id']}  policy {values['policy']}")
+    for trace in values.get("results", []):
+        _print_steps(console, trace, done=True)
+    if values.get("partial"):
+        _print_steps(console, values["partial"], done=False)
+
+
+def _print_steps(console, trace: dict, done: bool) -> None:
+    from rich.table import Table
+
+    title = trace["query"] if done else f"{trace['query']}  [yellow](interrupted: `adactx trace resume`)[/]"
+    table = Table("#", "action", "chunks added", "context tok", "computed", "reused", "generated",
+                  "confidence", "latency", title=title, title_justify="left")
+    for s in trace.get("steps", []):
+        u = s["usage"]
+        conf = "" if s.get("confidence") is None else f"{s['confidence']:+.3f}"
+        added = ",".join(map(str, s["chunks_added"][:8])) + ("…" if len(s["chunks_added"]) > 8 else "")
+        table.add_row(str(s["index"] + 1), s["action"], added, str(s["context_tokens"]), str(u["tokens_computed"]),
+                      str(u["tokens_reused"]), str(u["tokens_generated"]), conf, f"{s['latency_s']:.2f}s")
+    console.print(table)
+    if done:
+        console.print(f"answer: {trace.get('answer', '')}", highlight=False)
+
+
+@trace_app.command("resume")
+def trace_resume(
+    run_id: str = typer.Argument(..., help="An interrupted run id."),
+    doc: Path = typer.Option(None, help="The document, if it moved since the session started."),
+    model: str = MODEL_OPT,
+    db: Path = DB_OPT,
+) -> None:
+    """Finish an interrupted session from its last checkpoint."""
+    from adactx.api import ContextManager
+
+    console = _console()
+    cm = ContextManager(model=model, db=db)
+    if doc is not None:
+        cm.add(doc)
+    results = cm.resume(run_id, on_step=_step_printer(console))
+    if not results:
+        raise AdactxError(f"run {run_id}: nothing to resume")
+    for result in results:
+        _print_result(console, result)

@@ -1,0 +1,279 @@
+"""The controller's mechanics, shared by the LangGraph nodes and the RL environment.
+
+Each function takes the episode state and the run-time context and returns a state *update*:
+
+    observe(state, ctx)          -> Observation
+    apply_action(state, ctx, a)  -> update         retrieve | extend | refine | answer | summarize;
+                                                   after an expansion, a cheap draft measures the
+                                                   reader's confidence when the policy uses it
+    action_mask(state, ctx)      -> {action: valid}
+
+Actions only ever append to the reader's context (see ``adactx.reader``), so a T-step episode costs
+about one read of its final context. Every action appends one ``Step`` to ``state["steps"]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from adactx.graphs.context import ControllerContext
+from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece
+from adactx.types import Step, Usage
+
+SUMMARY_TASKS = ("summary",)
+
+
+# --- derived values (recomputed on resume, never persisted) ---------------------------------------
+def ensure_session(state: ControllerState, ctx: ControllerContext):
+    """The run's live reader session; after a resume it is rebuilt by re-reading the pieces."""
+    run = ctx.run(state["run_id"])
+    if run.session is None:
+        run.session = ctx.reader.session(state["query"], state["task"])
+        for piece in state.get("pieces", []):
+            run.session.append(_piece_text(ctx, piece))
+    return run.session
+
+
+def retrieval_scores(state: ControllerState, ctx: ControllerContext) -> np.ndarray:
+    run = ctx.run(state["run_id"])
+    if run.scores is None:
+        run.scores = np.asarray(ctx.index.scores(state["query"]), dtype=np.float32)
+    return run.scores
+
+
+def read_chunks(state: ControllerState) -> set[int]:
+    """Chunks whose text (or a sentence of it) is already in the context."""
+    return {p["chunk_id"] for p in state.get("pieces", [])}
+
+
+def room(state: ControllerState, ctx: ControllerContext) -> int:
+    """Document tokens that may still be added: the budget, and the reader's window."""
+    budget_left = ctx.settings.budget - state.get("context_tokens", 0)
+    session = ensure_session(state, ctx)
+    window_left = session.room(ctx.settings.answer_tokens + 8)
+    return max(min(budget_left, window_left), 0)
+
+
+def _piece_text(ctx: ControllerContext, piece: Piece) -> str:
+    return "\n" + ctx.tree.document.text[piece["start"] : piece["end"]]
+
+
+def _unread_by_score(state: ControllerState, ctx: ControllerContext) -> list[int]:
+    scores = retrieval_scores(state, ctx)
+    done = read_chunks(state)
+    return [int(i) for i in np.argsort(-scores, kind="stable") if int(i) not in done]
+
+
+# --- mask and observation ------------------------------------------------------------------------
+def action_mask(state: ControllerState, ctx: ControllerContext) -> dict[str, bool]:
+    left = room(state, ctx)
+    unread = [c for c in ctx.tree.chunks if c.chunk_id not in read_chunks(state)]
+    fits = any(c.n_tokens + 2 <= left for c in unread)
+    summary = state["task"] in SUMMARY_TASKS
+    mask = {
+        "retrieve": fits and not summary,
+        "extend": fits and not summary,
+        "refine": bool(unread) and left > 0 and not summary,
+        "answer": not summary,
+        "summarize": summary,
+    }
+    if len(state.get("steps", [])) >= ctx.settings.max_steps:
+        mask.update(retrieve=False, extend=False, refine=False)
+    return mask
+
+
+def observe(state: ControllerState, ctx: ControllerContext) -> Observation:
+    """The policy's view of the state (cheap: the draft was made by the step that grew the context)."""
+    context_tokens = state.get("context_tokens", 0)
+    unread = _unread_by_score(state, ctx) if state["task"] not in SUMMARY_TASKS else []
+    scores = retrieval_scores(state, ctx)
+    top = [float(scores[i]) for i in unread[:3]]
+    conf, prev = state.get("confidence"), state.get("prev_confidence")
+    return Observation(
+        task=state["task"],
+        doc_tokens=ctx.tree.total_tokens,
+        n_chunks=len(ctx.tree.chunks),
+        context_tokens=context_tokens,
+        budget=ctx.settings.budget,
+        steps_taken=len(state.get("steps", [])),
+        max_steps=ctx.settings.max_steps,
+        top_scores=top,
+        margin=(top[0] - top[1]) if len(top) > 1 else 0.0,
+        coverage=context_tokens / max(ctx.tree.total_tokens, 1),
+        confidence=conf,
+        confidence_delta=(conf - prev) if conf is not None and prev is not None else None,
+        mask=action_mask(state, ctx),
+    )
+
+
+# --- actions -------------------------------------------------------------------------------------
+def apply_action(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    handler = {
+        "retrieve": _retrieve,
+        "extend": _extend,
+        "refine": _refine,
+        "answer": _answer,
+        "summarize": _summarize,
+    }[action.name]
+    t0 = time.perf_counter()
+    session = ensure_session(state, ctx)
+    before = session.usage
+    update = handler(state, ctx, action)
+    if update.get("_added") and getattr(ctx.policy, "needs_draft", False):
+        # reader feedback: a cheap draft over the grown context; its tokens count like any other
+        gen = session.draft(ctx.settings.draft_tokens)
+        update.update(
+            prev_confidence=state.get("confidence"),
+            confidence=gen.mean_logprob,
+            draft=gen.text,
+            _confidence=gen.mean_logprob,
+            _draft=gen.text,
+        )
+    step = Step(
+        index=len(state.get("steps", [])),
+        action=action.name,
+        chunks_added=sorted({p["chunk_id"] for p in update.pop("_added", [])}),
+        context_tokens=update.get("context_tokens", state.get("context_tokens", 0)),
+        usage=(session.usage - before) + update.pop("_extra_usage", Usage()),
+        latency_s=time.perf_counter() - t0,
+        confidence=update.pop("_confidence", None),
+        draft=update.pop("_draft", ""),
+        note=update.pop("_note", ""),
+    )
+    update["steps"] = [*state.get("steps", []), step.to_dict()]
+    if ctx.on_step:
+        ctx.on_step(step)
+    return update
+
+
+def _add_pieces(state: ControllerState, ctx: ControllerContext, pieces: list[Piece]) -> dict:
+    """Append pieces in order while they fit; returns the state update with ``_added``."""
+    session = ensure_session(state, ctx)
+    left = room(state, ctx)
+    added: list[Piece] = []
+    for piece in pieces:
+        if piece["tokens"] + 2 > left:
+            continue
+        n = session.append(_piece_text(ctx, piece))
+        added.append({**piece, "tokens": n})
+        left -= n
+    return {
+        "pieces": [*state.get("pieces", []), *added],
+        "context_tokens": state.get("context_tokens", 0) + sum(p["tokens"] for p in added),
+        "_added": added,
+    }
+
+
+def _chunk_piece(ctx: ControllerContext, chunk_id: int) -> Piece:
+    c = ctx.tree.chunks[chunk_id]
+    return Piece(chunk_id=c.chunk_id, start=c.start, end=c.end, tokens=c.n_tokens, level="chunk")
+
+
+def _retrieve(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    k = action.amount or ctx.settings.retrieve_k
+    best = _unread_by_score(state, ctx)
+    return _add_pieces(state, ctx, [_chunk_piece(ctx, i) for i in best[:k]])
+
+
+def _extend(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    """Widen the window: the unread neighbours of what is read, or the next prefix chunks."""
+    want = action.amount or ctx.settings.extend_tokens
+    done = read_chunks(state)
+    if done:
+        order = []
+        for cid in sorted(done):
+            order += [n for n in ctx.tree.neighbours(cid) if n not in done and n not in order]
+        order += [c.chunk_id for c in ctx.tree.chunks if c.chunk_id not in done and c.chunk_id not in order]
+    else:
+        order = [c.chunk_id for c in ctx.tree.chunks]
+    chosen, total = [], 0
+    for cid in order:
+        n = ctx.tree.chunks[cid].n_tokens
+        if total + n > want:
+            break
+        chosen.append(cid)
+        total += n
+    if action.amount is None:
+        chosen = chosen or order[:1]  # the default extension always makes progress
+    chosen.sort()  # document order inside one extension reads naturally
+    return _add_pieces(state, ctx, [_chunk_piece(ctx, i) for i in chosen])
+
+
+def _refine(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    """Go finer: from the next-best unread chunks keep only their most relevant sentences."""
+    n_chunks = action.amount or ctx.settings.refine_chunks
+    candidates = []
+    for cid in _unread_by_score(state, ctx)[:n_chunks]:
+        candidates += ctx.tree.sentences(cid)
+    if not candidates:
+        return {"_added": []}
+    scores = np.asarray(ctx.index.rank_sentences(state["query"], [s.text for s in candidates]))
+    best = [candidates[i] for i in np.argsort(-scores, kind="stable")[: ctx.settings.refine_sentences]]
+    best.sort(key=lambda s: s.start)
+    pieces = [
+        Piece(chunk_id=s.parent, start=s.start, end=s.end, tokens=s.n_tokens, level="sentence") for s in best
+    ]
+    return _add_pieces(state, ctx, pieces)
+
+
+def _answer(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    tokens = ctx.settings.summary_tokens if state["task"] == "query_summary" else ctx.settings.answer_tokens
+    gen = ensure_session(state, ctx).answer(tokens)
+    return {"answer": gen.text, "_confidence": gen.mean_logprob, "_draft": gen.text}
+
+
+def _summarize(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    """Hierarchical summary: summarize parts of the document, then summarize the summaries."""
+    s = ctx.settings
+    parts, current, size = [], [], 0
+    for c in ctx.tree.chunks:
+        if current and size + c.n_tokens > s.part_tokens:
+            parts.append(current)
+            current, size = [], 0
+        current.append(c)
+        size += c.n_tokens
+    if current:
+        parts.append(current)
+    total, read, summaries, pieces = Usage(), 0, [], []
+    for part in parts:
+        part_tokens = sum(c.n_tokens for c in part)
+        if read + part_tokens > s.budget:
+            break
+        session = ctx.reader.session("Summarize this part of the document.", "summary")
+        for c in part:
+            if c.n_tokens + 2 > session.room(s.summary_tokens + 8):
+                break
+            read += session.append("\n" + c.text)
+            pieces.append(_chunk_piece(ctx, c.chunk_id))
+        gen = session.answer(s.summary_tokens)
+        summaries.append(gen.text)
+        total = total + session.usage
+    final = ctx.reader.session(state["query"], "summary")
+    for i, text in enumerate(summaries):
+        part_text = f"\nPart {i + 1}: {text}"
+        if ctx.reader.count_tokens(part_text) + 2 <= final.room(s.summary_tokens + 8):
+            final.append(part_text)
+    gen = final.answer(s.summary_tokens)
+    total = total + final.usage
+    return {
+        "answer": gen.text,
+        "pieces": [*state.get("pieces", []), *pieces],
+        "context_tokens": read,
+        "_added": pieces,
+        "_extra_usage": total,
+        "_confidence": gen.mean_logprob,
+        "_note": f"{len(summaries)} of {len(parts)} parts summarized, then combined",
+    }
+
+
+def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[Action, str]:
+    """Masked actions fall back to stopping; returns the action to run and a note."""
+    if mask.get(action.name, False):
+        return action, ""
+    stop = Action("summarize" if task in SUMMARY_TASKS else "answer")
+    return stop, f"{action.name} masked"
+
+
+__all__ = ["ACTIONS", "action_mask", "apply_action", "ensure_session", "observe", "room", "valid_or_answer"]
