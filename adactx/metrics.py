@@ -68,7 +68,9 @@ def contains_answer(prediction: str, reference: str) -> float:
     return float(bool(ref) and f" {ref} " in f" {normalize_answer(prediction)} ")
 
 
-def max_over_references(metric: Callable[[str, str], float], prediction: str, references: Sequence[str]) -> float:
+def max_over_references(
+    metric: Callable[[str, str], float], prediction: str, references: Sequence[str]
+) -> float:
     return max((metric(prediction, ref) for ref in references), default=0.0)
 
 
@@ -154,11 +156,15 @@ def _qa_scores(prediction: str, references: Sequence[str]) -> dict[str, float]:
     }
 
 
-def score(task: str, prediction: str, references: Sequence[str], options: Sequence[str] | None = None) -> dict:
+def score(
+    task: str, prediction: str, references: Sequence[str], options: Sequence[str] | None = None
+) -> dict:
     """All metrics for one prediction; ``"score"`` is the headline (F1, ROUGE-L or accuracy)."""
     references = [r for r in references if r is not None]
     if options:
-        accuracy = max_over_references(lambda p, r: multiple_choice_accuracy(p, r, options), prediction, references)
+        accuracy = max_over_references(
+            lambda p, r: multiple_choice_accuracy(p, r, options), prediction, references
+        )
         return {"score": accuracy, "accuracy": accuracy, "chosen": choose_option(prediction, options)}
     if task == "qa":
         return _qa_scores(prediction, references)
@@ -183,7 +189,7 @@ def longbench_rouge_l(prediction: str, reference: str, **_) -> float:
 
     try:
         return Rouge(metrics=["rouge-l"]).get_scores([prediction], [reference], avg=True)["rouge-l"]["f"]
-    except Exception:  # LongBench: a bare except returns 0 (empty hypothesis, recursion depth)
+    except Exception:  # noqa: BLE001  LongBench: a bare except returns 0 (empty hypothesis, recursion depth)
         return 0.0
 
 
@@ -215,10 +221,12 @@ def longbench_code_sim(prediction: str, reference: str, **_) -> float:
     first prediction line that holds no `` ` ``, ``#`` or ``//`` and the gold line."""
     import difflib
 
-    first = next((ln for ln in prediction.lstrip("\n").split("\n") if not any(m in ln for m in ("`", "#", "//"))), "")
+    first = next(
+        (ln for ln in prediction.lstrip("\n").split("\n") if not any(m in ln for m in ("`", "#", "//"))), ""
+    )
     if not first or not reference:  # fuzzywuzzy returns 0 for an empty string
         return 0.0
-    return int(round(100 * difflib.SequenceMatcher(None, first, reference).ratio())) / 100
+    return round(100 * difflib.SequenceMatcher(None, first, reference).ratio()) / 100
 
 
 LONGBENCH_METRICS: dict[str, Callable[..., float]] = {

@@ -63,17 +63,19 @@ def passkey_document_text(n_garbage: int, seed: int, depth: float | None = None)
     suffix = _FILLER_INF[: n_garbage - n_prefix]
     line = key_line(pass_key)
     start = len(prefix) + 1
-    text = "\n".join([prefix, line, suffix])
+    text = f"{prefix}\n{line}\n{suffix}"
     return text, pass_key, Span(0, start, start + len(line))
 
 
 def _prompt(document_text: str) -> str:
-    return "\n".join([TASK_DESCRIPTION, document_text, FINAL_QUESTION])
+    return f"{TASK_DESCRIPTION}\n{document_text}\n{FINAL_QUESTION}"
 
 
 def passkey_prompt(example: Example) -> str:
     """LongLoRA's exact prompt for a passkey example: description, filler with key, final question."""
-    return "\n".join([example.meta.get("task_description", TASK_DESCRIPTION), example.document.text, example.query])
+    return "\n".join(
+        [example.meta.get("task_description", TASK_DESCRIPTION), example.document.text, example.query]
+    )
 
 
 def count_tokens(tokenizer, text: str) -> int:
@@ -92,7 +94,9 @@ def fit_filler_chars(n_tokens: int, tokenizer, seed: int, depth: float | None = 
 
     lo, hi = 1, len(_FILLER_INF)
     if prompt_tokens(lo) > n_tokens:
-        raise ValueError(f"n_tokens: {n_tokens} is too short for the passkey prompt ({prompt_tokens(lo)} tokens)")
+        raise ValueError(
+            f"n_tokens: {n_tokens} is too short for the passkey prompt ({prompt_tokens(lo)} tokens)"
+        )
     if prompt_tokens(hi) <= n_tokens:
         return hi
     while hi - lo > 1:
@@ -147,7 +151,9 @@ class PasskeyConfig:
     depths: tuple[float, ...] | None = field(
         default=None, metadata={"help": "key depths in [0, 1]; None draws them as LongLoRA does"}
     )
-    tests_per_length: int = field(default=10, metadata={"help": "examples per length (and depth) when n is None"})
+    tests_per_length: int = field(
+        default=10, metadata={"help": "examples per length (and depth) when n is None"}
+    )
 
     def __post_init__(self) -> None:
         if not self.lengths or min(self.lengths) < 64:

@@ -1,7 +1,7 @@
 """Where the real data lives: ``$ADACTX_DATA``, else ``../shared/data`` next to the repo or the cwd.
 
-    root = data_root()                     # Path, or AdactxError saying how to point at the data
-    path = data_file("qmsum", "ALL", "jsonl", "val.jsonl")
+root = data_root()                     # Path, or AdactxError saying how to point at the data
+path = data_file("qmsum", "ALL", "jsonl", "val.jsonl")
 """
 
 from __future__ import annotations

@@ -38,7 +38,9 @@ class DataSet:
 
     @property
     def default_split(self) -> str:
-        return self.splits[0] if len(self.splits) == 1 else ("val" if "val" in self.splits else self.splits[-1])
+        """The validation split when there is one, else the only / last split."""
+        held_out = [s for s in ("val", "dev", "validation") if s in self.splits]
+        return held_out[0] if held_out else self.splits[-1]
 
     @property
     def generated(self) -> bool:

@@ -47,9 +47,22 @@ def test_multiple_choice_and_passkey():
 
 # LongLoRA's result.json, recomputed from its prediction files (metric variant named per data set).
 LONGBENCH_TASKS = [
-    "qasper", "narrativeqa", "hotpotqa", "2wikimqa", "musique", "multifieldqa_en", "triviaqa",  # QA F1
-    "qmsum", "samsum", "gov_report", "multi_news",  # ROUGE-L (the `rouge` package, as LongBench)
-    "trec", "passage_count", "passage_retrieval_en", "lcc", "repobench-p",
+    "qasper",
+    "narrativeqa",
+    "hotpotqa",
+    "2wikimqa",
+    "musique",
+    "multifieldqa_en",
+    "triviaqa",  # QA F1
+    "qmsum",
+    "samsum",
+    "gov_report",
+    "multi_news",  # ROUGE-L (the `rouge` package, as LongBench)
+    "trec",
+    "passage_count",
+    "passage_retrieval_en",
+    "lcc",
+    "repobench-p",
 ]
 
 
@@ -58,5 +71,7 @@ def test_longbench_scores_reproduce_longloras_result_json(shared_data, dataset):
     folder = shared_data / "longlora_preds" / "Pred_LongBench"
     published = json.loads((folder / "result.json").read_text())[dataset]
     rows = [json.loads(line) for line in (folder / f"{dataset}.jsonl").open()]
-    ours = longbench_score(dataset, [r["pred"] for r in rows], [r["answers"] for r in rows], rows[0]["all_classes"])
+    ours = longbench_score(
+        dataset, [r["pred"] for r in rows], [r["answers"] for r in rows], rows[0]["all_classes"]
+    )
     assert ours == pytest.approx(published, abs=0.05)

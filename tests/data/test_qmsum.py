@@ -18,7 +18,9 @@ def test_transcript_offsets_point_at_each_turn():
 def test_real_splits_queries_and_spans(shared_data):
     meetings = [json.loads(line) for line in (shared_data / "qmsum/ALL/jsonl/test.jsonl").open()]
     examples = load_qmsum("test")
-    assert len(examples) == sum(len(m["specific_query_list"]) + len(m["general_query_list"]) for m in meetings)
+    assert len(examples) == sum(
+        len(m["specific_query_list"]) + len(m["general_query_list"]) for m in meetings
+    )
     assert len(examples) == 281  # as the data README says
     specific = [e for e in examples if e.meta["query_type"] == "specific"]
     general = [e for e in examples if e.meta["query_type"] == "general"]
