@@ -33,7 +33,7 @@ import os
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -244,8 +244,8 @@ class ChunkIndex:
         """Read an index written by ``save``; every file is checksummed before it is parsed."""
         directory = Path(directory)
         meta = read_meta(directory)
-        verify_files(directory, meta["files"])
-        config = IndexConfig(**meta["config"])
+        config = _config_from_meta(meta, directory)
+        verify_files(directory, meta["files"], _required_files(config))
         index = cls(config, int(meta["n_chunks"]), meta["texts_sha256"])
         if config.uses_dense:
             index.encoder = _matching_encoder(encoder, meta, directory)
@@ -396,7 +396,29 @@ def read_meta(directory: Path) -> dict:
     return meta
 
 
-def verify_files(directory: Path, checksums: dict[str, str]) -> None:
+def _config_from_meta(meta: dict, directory: Path) -> IndexConfig:
+    known = {f.name for f in fields(IndexConfig)}
+    settings = meta["config"] if isinstance(meta["config"], dict) else {}
+    try:
+        return IndexConfig(**{key: value for key, value in settings.items() if key in known})
+    except (AdactxError, TypeError) as err:
+        raise AdactxError(
+            f"corrupted index file {directory / META_FILE}: bad config ({_one_line(err)})"
+        ) from None
+
+
+def _required_files(config: IndexConfig) -> list[str]:
+    required = [EMBEDDINGS_FILE, FAISS_FILE] if config.uses_dense else []
+    return required + ([f"{BM25_DIR}/params.index.json"] if config.uses_bm25 else [])
+
+
+def verify_files(directory: Path, checksums: dict[str, str], required: Sequence[str] = ()) -> None:
+    """Every listed file exists and matches its sha256; every required file is listed."""
+    unlisted = [name for name in required if name not in checksums]
+    if unlisted:
+        raise AdactxError(
+            f"corrupted index file {directory / META_FILE}: no checksum for {', '.join(unlisted)}"
+        )
     for name, expected in checksums.items():
         path = directory / name
         if not path.is_file():

@@ -238,3 +238,14 @@ def test_bm25_stemming_is_recorded(tmp_path):
     assert not plain.scores("agreeing").any()
     stemmed.save(tmp_path / "idx")
     assert ChunkIndex.load(tmp_path / "idx").config.stemmer == "english"
+
+
+def test_metadata_must_cover_the_data_files(tmp_path, encoder):
+    directory = ChunkIndex.build(TEXTS, kind="dense", encoder=encoder).save(tmp_path / "idx")
+    meta = json.loads((directory / "meta.json").read_text())
+    del meta["files"]["dense.faiss"]
+    (directory / "meta.json").write_text(json.dumps(meta))
+    assert "no checksum for dense.faiss" in _one_line_error(lambda: ChunkIndex.load(directory, encoder=encoder))
+    meta["config"]["kind"] = "magic"
+    (directory / "meta.json").write_text(json.dumps(meta))
+    assert "bad config" in _one_line_error(lambda: ChunkIndex.load(directory, encoder=encoder))
