@@ -2,6 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(help="Train: extend the reader's window with LongLoRA; train the controller policy.", no_args_is_help=True)
+
+
+@app.command("longlora")
+def longlora(
+    config: Path = typer.Option(..., "--config", help="TOML/JSON/YAML file with LongLoRATrainConfig fields."),
+    steps: int | None = typer.Option(None, help="Override the config's number of steps."),
+    output_dir: str | None = typer.Option(None, "--output-dir", help="Override the config's output_dir."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (one log line per step)."),
+) -> None:
+    """Extend the reader's window with LongLoRA (S²-Attn + LoRA + trainable embeddings/norms + PI).
+
+    Checkpoints every `save_every` steps; running the same command again resumes from the latest.
+    """
+    from dataclasses import replace
+
+    from adactx.kernels.train import train_longlora
+    from adactx.kernels.train_config import LongLoRATrainConfig
+
+    cfg = LongLoRATrainConfig.from_file(config)
+    if steps is not None:
+        cfg = replace(cfg, steps=steps)
+    if output_dir is not None:
+        cfg = replace(cfg, output_dir=output_dir)
+    adapter = train_longlora(cfg, progress=not no_progress)
+    typer.echo(f"adapter: {adapter}")
