@@ -245,7 +245,9 @@ def test_metadata_must_cover_the_data_files(tmp_path, encoder):
     meta = json.loads((directory / "meta.json").read_text())
     del meta["files"]["dense.faiss"]
     (directory / "meta.json").write_text(json.dumps(meta))
-    assert "no checksum for dense.faiss" in _one_line_error(lambda: ChunkIndex.load(directory, encoder=encoder))
+    assert "no checksum for dense.faiss" in _one_line_error(
+        lambda: ChunkIndex.load(directory, encoder=encoder)
+    )
     meta["config"]["kind"] = "magic"
     (directory / "meta.json").write_text(json.dumps(meta))
     assert "bad config" in _one_line_error(lambda: ChunkIndex.load(directory, encoder=encoder))

@@ -6,12 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from helpers import tiny_tokenizer
-
 from adactx.retrieval.chunking import build_chunk_tree
 from adactx.retrieval.documents import load_document
 from adactx.retrieval.encoders import MiniLMEncoder
 from adactx.retrieval.index import ChunkIndex
+from helpers import tiny_tokenizer
 
 pytestmark = pytest.mark.model
 
@@ -39,7 +38,9 @@ def minilm():
 
 
 def test_minilm_vectors(minilm):
-    vectors = minilm.encode(["A car drove down the road.", "An automobile moved along the street.", "Bananas."])
+    vectors = minilm.encode(
+        ["A car drove down the road.", "An automobile moved along the street.", "Bananas."]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
@@ -62,7 +63,9 @@ def test_gold_turns_of_a_qmsum_meeting_rank_high(shared_data, minilm):
         meeting = json.loads(handle.readline())
     tokenizer = tiny_tokenizer()
     tree = build_chunk_tree(
-        load_document(path, line=1), lambda s: len(tokenizer.encode(s, add_special_tokens=False)), CHUNK_TOKENS
+        load_document(path, line=1),
+        lambda s: len(tokenizer.encode(s, add_special_tokens=False)),
+        CHUNK_TOKENS,
     )
     encoder = MemoEncoder(minilm)
     n_chunks = len(tree.chunks)
