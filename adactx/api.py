@@ -26,6 +26,14 @@ from adactx.types import Document, Trace, Usage
 MIN_BUDGET = 64
 
 
+def check_questions(questions: list[str]) -> None:
+    if not questions:
+        raise AdactxError("no question: ask something about the document")
+    for q in questions:
+        if not q or not q.strip():
+            raise AdactxError("empty question: ask something about the document")
+
+
 @dataclass
 class Result:
     answer: str
@@ -100,27 +108,48 @@ class ContextManager:
         return self._saver
 
     # --- documents ------------------------------------------------------------------------------
-    def add(self, path: str | Path) -> str:
-        """Load, chunk and index a document file; returns its id."""
+    def add(self, path: str | Path, index_dir: str | Path | None = None) -> str:
+        """Load, chunk and index a document file (or load its saved index); returns its id."""
         from adactx.retrieval.documents import load_document
 
-        return self.add_document(load_document(path))
+        return self.add_document(load_document(path), index_dir=index_dir)
 
     def add_text(self, text: str, doc_id: str | None = None) -> str:
         from adactx.retrieval.documents import document_from_text
 
         return self.add_document(document_from_text(text, doc_id=doc_id))
 
-    def add_document(self, document: Document) -> str:
+    def add_document(self, document: Document, index_dir: str | Path | None = None) -> str:
         from adactx.retrieval.chunking import build_chunk_tree
-        from adactx.retrieval.index import cached_index
 
         if document.doc_id not in self._docs:
             reader = self._reader()
             tree = build_chunk_tree(document, reader.count_tokens, chunk_tokens=self.chunk_tokens)
-            index = cached_index(tree, self.index_kind, self._encoder_obj(), cache_dir())
+            index = self._load_index(tree, index_dir) if index_dir else self._build_index(tree)
             self._docs[document.doc_id] = _Indexed(document, tree, index)
         return document.doc_id
+
+    def _build_index(self, tree):
+        from adactx.retrieval.index import cached_index
+
+        encoder = self._encoder_obj() if self.index_kind != "bm25" else None
+        return cached_index(tree, self.index_kind, encoder, cache_dir())
+
+    def _load_index(self, tree, index_dir: str | Path):
+        from adactx.retrieval.index import ChunkIndex, texts_checksum
+
+        index = ChunkIndex.load(index_dir, encoder=self._encoder_obj())
+        if index.texts_sha256 != texts_checksum(tree.texts):
+            raise AdactxError(f"{index_dir}: this index was built for another document or chunk size")
+        return index
+
+    def chunk_tree(self, doc: str | None = None):
+        """The chunk tree (sections > chunks > sentences) of a loaded document."""
+        return self._doc(doc).tree
+
+    def save_index(self, doc: str | None, directory: str | Path) -> Path:
+        """Write a document's index to ``directory`` (reload it with ``add(path, index_dir=...)``)."""
+        return self._doc(doc).index.save(directory)
 
     def _doc(self, doc: str | None) -> _Indexed:
         if doc is None:
@@ -150,9 +179,7 @@ class ContextManager:
         """Run one session (one document, these questions); returns a Result per question."""
         from adactx.graphs.graph import build_session_graph, now_iso, session_config
 
-        for q in questions:
-            if not q or not q.strip():
-                raise AdactxError("empty question: ask something about the document")
+        check_questions(questions)
         indexed = self._doc(doc)
         session_id = session_id or uuid.uuid4().hex[:10]
         ctx = self._context(indexed, on_step)

@@ -9,6 +9,13 @@ ROOT = TESTS.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(TESTS))  # `import helpers` from any test folder
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a hub
+
+
+def pytest_configure(config):
+    import torch
+
+    torch.set_num_threads(1)  # tiny models gain nothing from threads, and lose much on a loaded machine
 
 
 @pytest.fixture(scope="session")

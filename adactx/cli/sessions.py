@@ -20,13 +20,19 @@ MODEL_OPT = typer.Option(
     None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
 )
 DB_OPT = typer.Option(None, "--db", help="Session database (default: $ADACTX_CACHE/sessions.sqlite).")
+INDEX_OPT = typer.Option("hybrid", "--index", help="Retrieval: hybrid (dense + BM25) | dense | bm25.")
+ENCODER_OPT = typer.Option("minilm", "--encoder", help="Dense encoder: minilm | hashing | a local model directory.")
+CHUNK_OPT = typer.Option(256, "--chunk-tokens", help="Most reader tokens per chunk (chunks hold whole sentences).")
 
-trace_app = typer.Typer(help="List, inspect and resume persisted sessions.", no_args_is_help=True)
+trace_app = typer.Typer(
+    help="List, inspect and resume persisted sessions.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 
 
 def register(app: typer.Typer) -> None:
     app.command("ask")(ask)
     app.command("summarize")(summarize)
+    app.command("index")(index_document)
     app.add_typer(trace_app, name="trace")
 
 
@@ -49,13 +55,15 @@ def _step_printer(console):
     return show
 
 
-def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, model, db, max_steps: int):
-    from adactx.api import ContextManager
+def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int,
+         index_dir: Path | None = None, **cm_options):
+    from adactx.api import ContextManager, check_questions
 
+    check_questions(questions)  # fail before minutes of loading, not after
     console = _console()
     with console.status("loading reader, chunking and indexing the document…"):
-        cm = ContextManager(model=model, policy=policy, budget=budget, db=db, max_steps=max_steps)
-        doc_id = cm.add(doc)
+        cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)
+        doc_id = cm.add(doc, index_dir=index_dir)
 
     def progress(i: int, n: int, question: str) -> None:
         console.print(f"[bold]{i + 1}/{n}[/] {question}", highlight=False)
@@ -70,7 +78,7 @@ def _print_result(console, result) -> None:
     from rich.panel import Panel
 
     t, u = result.trace, result.trace.usage
-    share = t.context_tokens / max(t.doc_tokens, 1)
+    share = min(t.context_tokens / max(t.doc_tokens, 1), 1.0)  # separators may add a token or two
     console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.query[:80], expand=False))
     console.print(
         f"read {t.context_tokens} of {t.doc_tokens} document tokens ({share:.0%}) in {len(t.steps)} steps "
@@ -88,13 +96,23 @@ def ask(
     max_steps: int = typer.Option(12, help="Most controller steps per question."),
     query_summary: bool = typer.Option(False, "--summary-answer", help="Answer with a few sentences."),
     model: str = MODEL_OPT,
+    index: str = INDEX_OPT,
+    encoder: str = ENCODER_OPT,
+    index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
+    chunk_tokens: int = CHUNK_OPT,
     db: Path = DB_OPT,
 ) -> None:
     """Answer questions about a long document, growing the context step by step.
 
-    Example: adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4
+    The policy decides each step: retrieve the next-best chunks, extend the window around what was
+    read, refine (keep only the best sentences of the next chunks), or answer. The budget and
+    --max-steps always end the loop. Every step is saved: see `adactx trace show RUN_ID`.
+
+    Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`
     """
-    _run(doc, questions, "query_summary" if query_summary else "qa", policy, budget, model, db, max_steps)
+    task = "query_summary" if query_summary else "qa"
+    _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir,
+         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
 
 
 def summarize(
@@ -105,7 +123,25 @@ def summarize(
     db: Path = DB_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, model, db, 12)
+    _run(doc, [instruction], "summary", "full", budget, 12, model=model, index_kind="bm25", db=db)
+
+
+def index_document(
+    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory to write the index to (no pickle)."),
+    index: str = INDEX_OPT,
+    encoder: str = ENCODER_OPT,
+    chunk_tokens: int = CHUNK_OPT,
+    model: str = MODEL_OPT,
+) -> None:
+    """Chunk and index a document once; reuse it with `adactx ask DOC Q --index-dir DIR`."""
+    from adactx.api import ContextManager
+
+    cm = ContextManager(model=model, index_kind=index, encoder=encoder, chunk_tokens=chunk_tokens)
+    doc_id = cm.add(doc)
+    path = cm.save_index(doc_id, out)
+    tree = cm.chunk_tree(doc_id)
+    _console().print(f"indexed {len(tree.chunks)} chunks ({tree.total_tokens} tokens) -> {path}")
 
 
 def _saver(db: Path | None):
@@ -178,13 +214,15 @@ def trace_resume(
     run_id: str = typer.Argument(..., help="An interrupted run id."),
     doc: Path = typer.Option(None, help="The document, if it moved since the session started."),
     model: str = MODEL_OPT,
+    index: str = INDEX_OPT,
+    encoder: str = ENCODER_OPT,
     db: Path = DB_OPT,
 ) -> None:
-    """Finish an interrupted session from its last checkpoint."""
+    """Finish an interrupted session from its last checkpoint (same document, model and index)."""
     from adactx.api import ContextManager
 
     console = _console()
-    cm = ContextManager(model=model, db=db)
+    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder)
     if doc is not None:
         cm.add(doc)
     results = cm.resume(run_id, on_step=_step_printer(console))
