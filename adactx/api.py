@@ -8,7 +8,7 @@
     print(result.answer, result.trace.context_tokens, "of", result.trace.doc_tokens, "tokens read")
 
 Every session is persisted with LangGraph's SQLite checkpointer (``db``, default
-``$ADACTX_CACHE/sessions.sqlite``) and can be listed, inspected and resumed (``adactx trace``).
+``$ADACTX_SESSION_DB`` or ``$ADACTX_CACHE/sessions.sqlite``) and can be listed, inspected and resumed (``adactx trace``).
 The reader, encoder and graphs are built lazily and reused across calls.
 """
 
@@ -24,6 +24,13 @@ from adactx.reader import cache_dir
 from adactx.types import Document, Trace, Usage
 
 MIN_BUDGET = 64
+
+
+def default_session_db() -> Path:
+    """``$ADACTX_SESSION_DB``, else ``$ADACTX_CACHE/sessions.sqlite``."""
+    import os
+
+    return Path(os.environ.get("ADACTX_SESSION_DB") or cache_dir() / "sessions.sqlite")
 
 
 def check_questions(questions: list[str]) -> None:
@@ -104,7 +111,7 @@ class ContextManager:
         if self._saver is None:
             from adactx.graphs.graph import open_checkpointer
 
-            self._saver = open_checkpointer(self.db or cache_dir() / "sessions.sqlite")
+            self._saver = open_checkpointer(self.db or default_session_db())
         return self._saver
 
     # --- documents ------------------------------------------------------------------------------

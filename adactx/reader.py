@@ -142,6 +142,7 @@ class HFReader:
         self.d_attn = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads) * int(
             cfg.num_attention_heads
         )
+        self.seconds = 0.0  # wall time inside the model, over all sessions (benchmarks read it)
         embed = model.get_input_embeddings().weight.numel()
         self.n_params = sum(p.numel() for p in model.parameters()) - embed  # matmul params per token
         self.eos_ids = self._eos_ids()
@@ -252,7 +253,9 @@ class ReaderSession:
         t0 = time.perf_counter()
         with torch.inference_mode():
             out = self.reader.model(input_ids=input_ids, cache=self._cache, use_cache=True, logits_to_keep=1)
-        self.seconds += time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
+        self.seconds += elapsed
+        self.reader.seconds += elapsed
         self.usage = self.usage + Usage(
             tokens_computed=len(ids),
             tokens_reused=0 if decoding else n_past,

@@ -177,6 +177,7 @@ class Trace:
     answer: str = ""
     doc_tokens: int = 0
     stop_reason: str = ""
+    pieces: list[dict[str, Any]] = field(default_factory=list)  # document regions read, in order
 
     @property
     def usage(self) -> Usage:

@@ -52,8 +52,14 @@ def room(state: ControllerState, ctx: ControllerContext) -> int:
     """Document tokens that may still be added: the budget, and the reader's window."""
     budget_left = ctx.settings.budget - state.get("context_tokens", 0)
     session = ensure_session(state, ctx)
-    window_left = session.room(ctx.settings.answer_tokens + 8)
+    window_left = session.room(answer_tokens(state, ctx) + 8)
     return max(min(budget_left, window_left), 0)
+
+
+def answer_tokens(state: ControllerState, ctx: ControllerContext) -> int:
+    """The most tokens the final answer may take (summaries are longer than QA answers)."""
+    summary_like = state["task"] in ("query_summary", "summary")
+    return ctx.settings.summary_tokens if summary_like else ctx.settings.answer_tokens
 
 
 def _piece_text(ctx: ControllerContext, piece: Piece) -> str:
@@ -219,8 +225,7 @@ def _refine(state: ControllerState, ctx: ControllerContext, action: Action) -> d
 
 
 def _answer(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
-    tokens = ctx.settings.summary_tokens if state["task"] == "query_summary" else ctx.settings.answer_tokens
-    gen = ensure_session(state, ctx).answer(tokens)
+    gen = ensure_session(state, ctx).answer(answer_tokens(state, ctx))
     return {"answer": gen.text, "_confidence": gen.mean_logprob, "_draft": gen.text}
 
 

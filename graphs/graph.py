@@ -107,6 +107,7 @@ def trace_from_state(state: dict, doc_id: str, policy: str, doc_tokens: int) -> 
             "answer": state.get("answer", ""),
             "doc_tokens": doc_tokens,
             "stop_reason": state.get("stop_reason", ""),
+            "pieces": state.get("pieces", []),
         }
     )
 

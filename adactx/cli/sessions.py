@@ -145,10 +145,10 @@ def index_document(
 
 
 def _saver(db: Path | None):
+    from adactx.api import default_session_db
     from adactx.graphs.graph import open_checkpointer
-    from adactx.reader import cache_dir
 
-    return open_checkpointer(db or cache_dir() / "sessions.sqlite")
+    return open_checkpointer(db or default_session_db())
 
 
 @trace_app.command("list")
