@@ -20,6 +20,7 @@ names the file (and the line or byte offset where that helps).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,17 @@ ID_FIELDS: tuple[str, ...] = ("id", "doc_id")
 TITLE_FIELDS: tuple[str, ...] = ("title",)
 
 
-def document_from_text(text: str, doc_id: str = "doc", title: str = "", source: str = "") -> Document:
-    """A Document from an in-memory string (newlines normalized to LF); empty text is an error."""
+def document_from_text(text: str, doc_id: str | None = None, title: str = "", source: str = "") -> Document:
+    """A Document from an in-memory string (newlines normalized to LF); empty text is an error.
+
+    Without ``doc_id`` the id is ``text-`` plus the first 12 hex digits of the text's sha256.
+    """
     if not isinstance(text, str):
         raise AdactxError(f"document {doc_id!r}: expected text (str), got {type(text).__name__}")
     text = _normalize_newlines(text)
     if not text.strip():
-        raise AdactxError(f"document {doc_id!r} is empty (no text, or only whitespace)")
+        raise AdactxError(f"document {doc_id or 'text'!r} is empty (no text, or only whitespace)")
+    doc_id = doc_id or "text-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return Document(doc_id=doc_id, text=text, title=title, source=source)
 
 

@@ -94,6 +94,10 @@ def test_pdf_text_is_extracted(tmp_path):
 def test_document_from_text():
     doc = document_from_text("Some text.\r\n", doc_id="note", title="T")
     assert (doc.doc_id, doc.text, doc.title) == ("note", "Some text.\n", "T")
+    anonymous = document_from_text("Some text.")
+    assert (
+        anonymous.doc_id.startswith("text-") and anonymous.doc_id == document_from_text("Some text.").doc_id
+    )
 
 
 # --- bad input: one line that names the problem ------------------------------------------------------------
