@@ -56,7 +56,7 @@ def needle_example(
         task="qa",
         documents=[
             Document(
-                doc_id=f"needle-{split}-{seed}-{n_tokens}",
+                doc_id=f"needle-{split}-{seed}-{n_tokens}-d{depth:g}",
                 text=doc_text,
                 title=haystack_id,
                 source="pg_essays",

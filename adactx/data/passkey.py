@@ -92,13 +92,16 @@ def fit_filler_chars(n_tokens: int, tokenizer, seed: int, depth: float | None = 
     def prompt_tokens(n_garbage: int) -> int:
         return count_tokens(tokenizer, _prompt(passkey_document_text(n_garbage, seed, depth)[0]))
 
-    lo, hi = 1, len(_FILLER_INF)
+    lo, top = 1, len(_FILLER_INF)
     if prompt_tokens(lo) > n_tokens:
         raise ValueError(
             f"n_tokens: {n_tokens} is too short for the passkey prompt ({prompt_tokens(lo)} tokens)"
         )
-    if prompt_tokens(hi) <= n_tokens:
-        return hi
+    hi = min(4 * n_tokens, top)  # grow until the prompt is too long (a token spans >= 1 character)
+    while prompt_tokens(hi) <= n_tokens:
+        if hi == top:
+            return top
+        lo, hi = hi, min(2 * hi, top)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if prompt_tokens(mid) <= n_tokens:
