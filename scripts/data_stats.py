@@ -11,6 +11,7 @@ Each prints a markdown table to stdout; seeds are fixed by the arguments (defaul
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -61,7 +62,7 @@ def chunk_sentences(text: str, tokenizer, max_tokens: int = 96) -> list[tuple[in
     """Consecutive sentences grouped into chunks of about ``max_tokens`` reader tokens: (start, end)."""
     bounds = [0] + [m.end() for m in re.finditer(r"(?<=[.!?])\s+|\n+", text)] + [len(text)]
     chunks, start, size = [], 0, 0
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         n = len(tokenizer(text[a:b], add_special_tokens=False)["input_ids"])
         if size and size + n > max_tokens:
             chunks.append((start, a))
