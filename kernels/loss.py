@@ -16,8 +16,9 @@ from torch.utils.checkpoint import checkpoint as _checkpoint
 
 
 def _slice_nll(hidden: torch.Tensor, head: torch.nn.Module, targets: torch.Tensor) -> torch.Tensor:
-    logits = head(hidden).float()  # (B, n, V)
-    return F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, n)
+    bsz, n, dim = hidden.shape
+    logits = head(hidden.reshape(bsz * n, dim)).float()  # (B·n, V): a plain mm, softmax over contiguous rows
+    return F.cross_entropy(logits, targets.reshape(bsz * n), reduction="none").view(bsz, n)
 
 
 def token_nll(
