@@ -107,6 +107,7 @@ def main() -> None:
         t0 = time.perf_counter()
         result = cm.ask(example.query, doc)
         wall = time.perf_counter() - t0
+        reader_seconds = reader.seconds
     trace = result.trace
     head = len(reader.encode(reader.prompt_parts(example.query, "qa")[0]))
 
@@ -123,7 +124,7 @@ def main() -> None:
     one_read, one_read_s = replay_recompute(reader, example.query, [ids], [(final_ids, calls[-1][1])])
     recompute, recompute_s = replay_recompute(reader, example.query, [ids] * len(calls), calls)
 
-    reader_share = reader.seconds / wall
+    reader_share = reader_seconds / wall
     print()
     print(f"{'':38}{'tokens computed':>16}{'x one read':>12}{'seconds':>10}")
     print(f"{'one read of the final context':38}{one_read:>16}{1.0:>12.2f}{one_read_s:>10.1f}")

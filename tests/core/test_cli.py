@@ -124,3 +124,14 @@ def test_bad_input_is_one_clean_line(capsys, model_dir, doc_file, tmp_path, tmp_
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert expected.lower() in lines[0].lower()
     assert "Traceback" not in err + out
+
+
+def test_python_cli_py_is_the_same_app():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = subprocess.run([sys.executable, "cli.py", "trace", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         env={"COLUMNS": "200", "PATH": ""}, check=True).stdout
+    assert "List, inspect and resume persisted sessions" in out and "resume" in out
