@@ -1,1 +1,13 @@
-"""adactx.kernels"""
+"""adactx.kernels: LongLoRA for the reader -- attention math, position interpolation, LoRA wiring.
+
+    s2attn.py        S²-Attn: pure-torch reference, SDPA fast path, ``attn_implementation="s2attn"``
+    flash.py         S²-Attn on flash-attn's varlen kernel (CUDA, ``pip install 'adactx[gpu]'``)
+    position.py      linear position interpolation through ``config.rope_parameters``
+    lora.py          LoRA r=8/alpha=16 on q/k/v/o + trainable embeddings and norms (PEFT); load merged
+    loss.py          next-token NLL a slice at a time (no full-vocab logits at 16k tokens)
+    train_config.py  ``LongLoRATrainConfig`` (fields with help, validated)
+    train.py         ``train_longlora``: build, pack data, train with checkpoints, resume, save adapter
+    evaluate.py      sliding-window perplexity, passkey retrieval
+
+Imports only adactx core modules; nothing heavy at import time of this package.
+"""
