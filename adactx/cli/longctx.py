@@ -91,7 +91,10 @@ def perplexity(
     wanted = _lengths(lengths)
     if stride < 1:
         raise AdactxError(f"--stride {stride}: must be >= 1")
-    data = data or [str(Path("..") / "shared" / "data" / "qmsum" / "ALL" / "jsonl" / "test.jsonl")]
+    if not data:
+        from adactx.data.paths import data_file
+
+        data = [str(data_file("qmsum", "ALL", "jsonl", "test.jsonl"))]
     reader = _load(model, adapter, rope_factor, dtype, threads)
     budget = max(wanted) + stride * ((max_windows or 64) - 1)
     tokens = eval_tokens(data, reader.tokenizer, budget)
