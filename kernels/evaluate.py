@@ -30,7 +30,7 @@ class PerplexityResult:
     tokens_scored: int
     mean_nll: float
     perplexity: float
-    seconds: float
+    seconds: float  # wall time of the forwards this length used (shared with other lengths)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,7 +108,7 @@ def perplexity_at_lengths(
         spent = time.perf_counter() - start
         for L in wanted:
             sums[L].append(float(nll[: L - 1].double().mean()))
-            seconds[L] += spent / len(wanted)
+            seconds[L] += spent  # a forward shared by several lengths counts fully for each
         if on_window is not None:
             on_window(offset, longest)
     results = []
