@@ -1,0 +1,281 @@
+"""Reader outcomes memoized on disk, so that rollouts which revisit a context cost nothing.
+
+    memo = OutcomeMemo("runs/x/memo.sqlite")            # SQLite, WAL, one commit per entry
+    reader = MemoReader(load_reader(), memo)             # drop-in for HFReader in a ControllerContext
+    s = reader.session(question, "qa")
+    s.append(chunk_text)                                 # computes nothing: only records the token ids
+    gen = s.answer(16)                                   # memo hit: no model call; miss: computed, stored
+    memo.stats()                                         # {"hits": .., "misses": .., "hit_rate": ..}
+
+Key: sha256 over (model name, adapter, generation settings, the context token ids + the answer prompt's
+ids). Generation is greedy, so an outcome is a pure function of the key.
+
+Accounting is independent of cache hits: a :class:`MemoSession` reports exactly the ``Usage`` (tokens
+computed / reused / generated, FLOPs, calls) that :class:`adactx.reader.ReaderSession` reports for the same
+appends and generations, because it applies the same per-forward formulas in the same order
+(``tests/rl/test_rl_memo.py`` checks equality against a real session).
+
+On a miss the wrapper brings one live real session up to the needed context: it keeps the KV cache of
+the last context it computed and crops it back to the longest common prefix, so contexts that grow from
+one another (a prefix sweep, retrieve-then-extend) are computed about once. The numbers it stores are
+what the real reader generated on that context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from adactx.errors import AdactxError
+from adactx.reader import Generation
+from adactx.types import Usage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outcomes (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    adapter TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    n_context INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+def ids_hash(ids: list[int]) -> str:
+    return hashlib.sha256(array("q", ids).tobytes()).hexdigest()
+
+
+def outcome_key(model: str, adapter: str, settings: str, context_ids: list[int], tail_ids: list[int]) -> str:
+    parts = [model, adapter, settings, ids_hash(context_ids), ids_hash(tail_ids)]
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+class OutcomeMemo:
+    """The on-disk store. Survives a crash: WAL journal, every entry committed when written."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(SCHEMA)
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise AdactxError(f"{self.path}: not a readable memo database ({exc})") from exc
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> dict | None:
+        row = self._db.execute("SELECT payload FROM outcomes WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return json.loads(row[0])
+
+    def put(self, key: str, model: str, adapter: str, settings: str, n_context: int, payload: dict) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, model, adapter, settings, n_context, json.dumps(payload), time.time()),
+        )
+        self._db.commit()
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0])
+
+    def stats(self) -> dict:
+        lookups = self.hits + self.misses
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "hit_rate": self.hits / lookups if lookups else 0.0,
+            "entries": len(self),
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def append_usage(reader, n_new: int, n_past: int) -> Usage:
+    """What ``ReaderSession._forward`` adds for one context forward (an append or the answer prompt)."""
+    return Usage(tokens_computed=n_new, tokens_reused=n_past, flops=reader.flops(n_new, n_past), calls=1)
+
+
+def decode_usage(reader, n_past: int) -> Usage:
+    """What one decoding forward (a generated token fed back) adds."""
+    return Usage(tokens_computed=1, tokens_reused=0, flops=reader.flops(1, n_past), calls=0)
+
+
+class MemoReader:
+    """Wraps an ``HFReader``: same token helpers, sessions served from the memo when possible."""
+
+    def __init__(self, reader, memo: OutcomeMemo, adapter: str = ""):
+        self.reader = reader
+        self.memo = memo
+        self.adapter = adapter
+        self.name = reader.name
+        self.max_context = reader.max_context
+        self._live = None  # the real ReaderSession whose KV cache the last miss left behind
+        self.model_seconds = 0.0  # time spent in real model calls (misses only)
+
+    # the HFReader surface the controller uses
+    def encode(self, text: str) -> list[int]:
+        return self.reader.encode(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self.reader.count_tokens(text)
+
+    def decode(self, ids: list[int]) -> str:
+        return self.reader.decode(ids)
+
+    def flops(self, n_new: int, n_past: int) -> float:
+        return self.reader.flops(n_new, n_past)
+
+    def prompt_parts(self, question: str, task: str = "qa") -> tuple[str, str]:
+        return self.reader.prompt_parts(question, task)
+
+    def session(self, question: str, task: str = "qa") -> MemoSession:
+        head, tail = self.prompt_parts(question, task)
+        return MemoSession(self, self.encode(head), self.encode(tail))
+
+    # misses
+    def compute(self, pieces: list[list[int]], tail_ids: list[int], max_new_tokens: int) -> Generation:
+        """Run the real reader on ``pieces`` (head first) + tail, reusing the live KV prefix."""
+        from adactx.reader import ReaderSession
+
+        target = [i for piece in pieces for i in piece]
+        live = self._live
+        common = 0
+        if live is not None:
+            limit = min(len(live.context_ids), len(target))
+            while common < limit and live.context_ids[common] == target[common]:
+                common += 1
+        t0 = time.perf_counter()
+        if live is None or common < len(pieces[0]):
+            live = ReaderSession(self.reader, pieces[0], tail_ids)  # computes the head
+            common = len(pieces[0])
+        elif common < len(live.context_ids):
+            live._cache.crop(-(len(live.context_ids) - common))  # negative: tokens to drop
+            del live.context_ids[common:]
+        start = 0
+        for piece in pieces:  # append what is missing, piece by piece as the real session would
+            end = start + len(piece)
+            if end > common:
+                live._append_ids(target[max(start, common) : end])
+            start = end
+        live.tail_ids = list(tail_ids)
+        gen = live.generate(max_new_tokens)
+        self.model_seconds += time.perf_counter() - t0
+        self._live = live
+        return gen
+
+
+@dataclass
+class _Stored:
+    text: str
+    token_ids: list[int]
+    mean_logprob: float
+    first_token_entropy: float
+
+
+class MemoSession:
+    """A ``ReaderSession`` look-alike: records appends, computes only on a memo miss."""
+
+    def __init__(self, memo_reader: MemoReader, head_ids: list[int], tail_ids: list[int]):
+        self.memo_reader = memo_reader
+        self.reader = memo_reader
+        self.tail_ids = tail_ids
+        self.context_ids: list[int] = []
+        self.pieces: list[list[int]] = []
+        self.usage = Usage()
+        self.seconds = 0.0
+        self._append_ids(head_ids)
+
+    @property
+    def n_context(self) -> int:
+        return len(self.context_ids)
+
+    def room(self, reserve_new: int = 64) -> int:
+        return self.memo_reader.max_context - self.n_context - len(self.tail_ids) - reserve_new
+
+    def append(self, text: str) -> int:
+        ids = self.memo_reader.encode(text)
+        if len(ids) > self.room(0):
+            raise AdactxError(
+                f"context full: {len(ids)} more tokens would exceed the window of {self.memo_reader.max_context}"
+            )
+        self._append_ids(ids)
+        return len(ids)
+
+    def _append_ids(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        self.usage = self.usage + append_usage(self.memo_reader, len(ids), len(self.context_ids))
+        self.context_ids.extend(ids)
+        self.pieces.append(list(ids))
+
+    def _outcome(self, max_new_tokens: int) -> _Stored:
+        r = self.memo_reader
+        settings = f"greedy;max_new_tokens={max_new_tokens}"
+        key = outcome_key(r.name, r.adapter, settings, self.context_ids, self.tail_ids)
+        payload = r.memo.get(key)
+        if payload is None:
+            t0 = time.perf_counter()
+            gen = r.compute(self.pieces, self.tail_ids, max_new_tokens)
+            payload = {
+                "text": gen.text,
+                "token_ids": gen.token_ids,
+                "mean_logprob": None if not math.isfinite(gen.mean_logprob) else gen.mean_logprob,
+                "first_token_entropy": None
+                if math.isnan(gen.first_token_entropy)
+                else gen.first_token_entropy,
+                "seconds": time.perf_counter() - t0,
+                "usage": gen.usage.to_dict(),
+            }
+            r.memo.put(key, r.name, r.adapter, settings, len(self.context_ids), payload)
+            self.seconds += payload["seconds"]
+        mean_lp = payload["mean_logprob"]
+        entropy = payload["first_token_entropy"]
+        return _Stored(
+            payload["text"],
+            list(payload["token_ids"]),
+            -math.inf if mean_lp is None else float(mean_lp),
+            float("nan") if entropy is None else float(entropy),
+        )
+
+    def generate(self, max_new_tokens: int = 16) -> Generation:
+        """The greedy generation after ``context + tail``, with the real session's exact accounting."""
+        stored = self._outcome(max_new_tokens)
+        start_usage = self.usage
+        r = self.memo_reader
+        n_past = len(self.context_ids)
+        self.usage = self.usage + append_usage(r, len(self.tail_ids), n_past)
+        n = len(stored.token_ids)
+        fed_back = n if n < max_new_tokens else max(max_new_tokens - 1, 0)
+        n_past += len(self.tail_ids)
+        for j in range(fed_back):
+            self.usage = self.usage + decode_usage(r, n_past + j)
+        self.usage = self.usage + Usage(tokens_generated=n)
+        spent = self.usage - start_usage
+        return Generation(
+            stored.text, stored.token_ids, stored.mean_logprob, stored.first_token_entropy, spent
+        )
+
+    def draft(self, max_new_tokens: int = 8) -> Generation:
+        return self.generate(max_new_tokens)
+
+    def answer(self, max_new_tokens: int = 64) -> Generation:
+        return self.generate(max_new_tokens)
+
+
+__all__ = ["MemoReader", "MemoSession", "OutcomeMemo", "outcome_key"]

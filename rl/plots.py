@@ -1,0 +1,195 @@
+"""Figures of a run directory: the quality-vs-tokens Pareto plot and the decision pictures (PNG).
+
+    draw_all("runs/qmsum-val")       # -> [figures/pareto.png, figures/decisions_threshold.png, figures/context_sizes.png]
+
+pareto.png           mean score (95% CI bars) against mean tokens computed for every policy; fixed settings
+                     swept over their knob (first-L, top-K, the oracle's fixed action sequences) are joined
+                     by lines; the oracle per λ and the cross-fitted rule are marked; the upper-left frontier
+                     is drawn.
+decisions_<p>.png    for an adaptive policy: context size over steps per example, each step coloured by action.
+context_sizes.png    histograms of final context sizes per group (task / query type / variant) and policy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+ACTION_COLOURS = {
+    "retrieve": "tab:blue",
+    "extend": "tab:orange",
+    "refine": "tab:green",
+    "answer": "tab:red",
+    "summarize": "tab:purple",
+}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def draw_all(run_dir: str | Path) -> list[str]:
+    from adactx.rl.evaluate import EvalConfig, complete_table, read_records
+
+    run_dir = Path(run_dir)
+    cfg = EvalConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    records = read_records(run_dir / "records.jsonl")
+    figures = run_dir / "figures"
+    figures.mkdir(exist_ok=True)
+    ids = set(complete_table(records, cfg.baselines))
+    records = [r for r in records if r["example_id"] in ids]
+    out = [pareto_plot(summary, records, figures / "pareto.png", title=cfg.data)]
+    for policy in cfg.baselines:
+        if not policy.startswith(("full", "first-", "topk-")):
+            out.append(decision_plot(records, policy, figures / f"decisions_{_safe(policy)}.png"))
+    out.append(context_histogram(records, cfg.baselines, figures / "context_sizes.png"))
+    return [str(p) for p in out]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _family(policy: str) -> str:
+    if policy.startswith("first-") or policy == "full":
+        return "first-L (prefix)"
+    if policy.startswith("topk-"):
+        return "top-K"
+    return policy
+
+
+def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "") -> Path:
+    import numpy as np
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    # every fixed action sequence of the oracle's tree (grey), on the examples in the summary
+    by_label: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_label[r["policy"]].append(r)
+    nodes = [
+        (np.mean([r["usage"]["tokens_computed"] for r in rs]), np.mean([r["score"] for r in rs]), lb)
+        for lb, rs in by_label.items()
+        if lb.startswith("seq:") or lb == "none"
+    ]
+    if nodes:
+        ax.scatter(
+            [x for x, _, _ in nodes],
+            [y for _, y, _ in nodes],
+            s=14,
+            c="0.6",
+            label="oracle tree nodes (fixed)",
+        )
+    families: dict[str, list[dict]] = defaultdict(list)
+    points = []
+    for row in summary["rows"]:
+        if row["kind"] == "policy":
+            families[_family(row["policy"])].append(row)
+        points.append((row["tokens"], row["score"]))
+    for family, rows in families.items():
+        rows = sorted(rows, key=lambda r: r["tokens"])
+        xs, ys = [r["tokens"] for r in rows], [r["score"] for r in rows]
+        err = np.array([[r["score"] - r["ci"][0] for r in rows], [r["ci"][1] - r["score"] for r in rows]])
+        ax.errorbar(
+            xs, ys, yerr=err, marker="o", capsize=3, label=family, linestyle="-" if len(rows) > 1 else ""
+        )
+        for r in rows:
+            ax.annotate(
+                r["policy"], (r["tokens"], r["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
+    for row in summary["rows"]:
+        if row["kind"] in ("oracle", "crossfit"):
+            marker = "*" if row["kind"] == "oracle" else "D"
+            ax.errorbar(
+                [row["tokens"]],
+                [row["score"]],
+                yerr=[[row["score"] - row["ci"][0]], [row["ci"][1] - row["score"]]],
+                marker=marker,
+                markersize=9 if marker == "*" else 5,
+                capsize=3,
+                linestyle="",
+                color="black" if row["kind"] == "oracle" else "tab:gray",
+            )
+            ax.annotate(
+                row["policy"],
+                (row["tokens"], row["score"]),
+                fontsize=6,
+                xytext=(3, -8),
+                textcoords="offset points",
+            )
+    frontier = _frontier(points + [(x, y) for x, y, _ in nodes])
+    if len(frontier) > 1:
+        ax.plot(*zip(*frontier), color="black", linewidth=0.6, linestyle=":", label="Pareto frontier")
+    ax.set_xlabel("mean tokens computed by the reader per query")
+    ax.set_ylabel("mean score (95% bootstrap CI)")
+    ax.set_title(f"{title}: quality vs tokens (n = {summary['n']})")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def _frontier(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out, best = [], float("-inf")
+    for x, y in sorted(points):
+        if y > best:
+            out.append((x, y))
+            best = y
+    return out
+
+
+def decision_plot(records: list[dict], policy: str, path: Path, limit: int = 40) -> Path:
+    """Context size after each step, one line per example, each step's marker coloured by its action."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    rows = [r for r in records if r["policy"] == policy][:limit]
+    for r in rows:
+        sizes = [0] + [s["context_tokens"] for s in r["steps"]]
+        ax.plot(range(len(sizes)), sizes, color="0.8", linewidth=0.8, zorder=1)
+        for i, s in enumerate(r["steps"], start=1):
+            ax.scatter(
+                [i], [s["context_tokens"]], s=14, color=ACTION_COLOURS.get(s["action"], "black"), zorder=2
+            )
+    for name, colour in ACTION_COLOURS.items():
+        if any(s["action"] == name for r in rows for s in r["steps"]):
+            ax.scatter([], [], color=colour, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("document tokens in the context")
+    ax.set_title(f"{policy}: context size over steps ({len(rows)} examples)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def context_histogram(records: list[dict], policies: list[str], path: Path) -> Path:
+    """Final context sizes per group (task, query type or variant), one histogram per policy."""
+    plt = _plt()
+    groups = sorted({r["group"] for r in records})
+    fig, axes = plt.subplots(1, max(len(groups), 1), figsize=(3.2 * max(len(groups), 1), 3.2), squeeze=False)
+    for ax, group in zip(axes[0], groups):
+        for policy in policies:
+            sizes = [r["context_tokens"] for r in records if r["group"] == group and r["policy"] == policy]
+            if sizes:
+                ax.hist(sizes, bins=12, alpha=0.45, label=policy)
+        ax.set_title(group, fontsize=9)
+        ax.set_xlabel("final context tokens", fontsize=8)
+    axes[0][0].set_ylabel("examples")
+    axes[0][-1].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["context_histogram", "decision_plot", "draw_all", "pareto_plot"]
