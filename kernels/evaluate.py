@@ -118,6 +118,16 @@ def perplexity_at_lengths(
     return results
 
 
+def segment_nll(shorter: PerplexityResult, longer: PerplexityResult) -> float:
+    """Mean NLL of the tokens a longer window adds beyond a shorter one at the same offsets.
+
+    Exact when both used the same windows (same offsets, e.g. ``max_windows`` reached by both): the
+    longer window's token sum minus the shorter one's, over the extra tokens.
+    """
+    extra = longer.tokens_scored - shorter.tokens_scored
+    return (longer.mean_nll * longer.tokens_scored - shorter.mean_nll * shorter.tokens_scored) / extra
+
+
 def passkey_trial(model, tokenizer, example) -> PasskeyTrial:
     """One LongLoRA passkey prompt, decided by one teacher-forced forward (see module docstring)."""
     import torch

@@ -10,6 +10,7 @@ adapter merged, linear position interpolation), print a table and save JSON.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -86,7 +87,7 @@ def perplexity(
     from rich.table import Table
 
     from adactx.errors import AdactxError
-    from adactx.kernels.evaluate import eval_tokens, perplexity_at_lengths
+    from adactx.kernels.evaluate import eval_tokens, perplexity_at_lengths, segment_nll
 
     wanted = _lengths(lengths)
     if stride < 1:
@@ -104,14 +105,19 @@ def perplexity(
         on_window=lambda offset, n: console.print(f"window at {offset}: {n} tokens"),
     )
     table = Table(title=f"perplexity ({reader.name}, rope x{_settings(reader, model, adapter)['rope_factor']:g})")
-    for column in ("length", "windows", "tokens scored", "mean NLL", "perplexity", "seconds"):
+    for column in ("length", "windows", "tokens scored", "mean NLL", "perplexity", "ppl of added tokens", "seconds"):
         table.add_column(column, justify="right")
-    for r in results:
+    segments: dict[int, float] = {}
+    for prev, r in zip([None, *results], results):
+        if prev is not None and prev.windows == r.windows:  # same windows: the extra tokens' NLL is exact
+            segments[r.length] = segment_nll(prev, r)
+        added = f"{math.exp(segments[r.length]):.3f}" if r.length in segments else "-"
         table.add_row(str(r.length), str(r.windows), str(r.tokens_scored), f"{r.mean_nll:.4f}",
-                      f"{r.perplexity:.3f}", f"{r.seconds:.0f}")
+                      f"{r.perplexity:.3f}", added, f"{r.seconds:.0f}")
     Console().print(table)
     settings = {**_settings(reader, model, adapter), "data": data, "stride": stride, "max_windows": max_windows}
-    _save(out, {"settings": settings, "results": [r.to_dict() for r in results]})
+    rows = [{**r.to_dict(), "added_tokens_nll": segments.get(r.length)} for r in results]
+    _save(out, {"settings": settings, "results": rows})
 
 
 def passkey(
