@@ -95,6 +95,12 @@ class EvalConfig:
     crossfit_repeats: int = field(
         default=20, metadata={"help": "random halvings for the cross-fitted estimate"}
     )
+    metric: str = field(
+        default="score",
+        metadata={
+            "help": "what the tables score: the task's headline `score`, or a key of its metrics (contains)"
+        },
+    )
 
     def __post_init__(self) -> None:
         from adactx.graphs.policies import make_policy
@@ -397,13 +403,16 @@ def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
     out = Path(out)
     cfg = cfg or EvalConfig.from_dict(json.loads((out / "config.json").read_text()))
     records = read_records(out / "records.jsonl")
+    if cfg.metric != "score":  # score the same outcomes by another of their metrics
+        for r in records:
+            r["score"] = float(r.get("metrics", {}).get(cfg.metric, r["score"]))
     baselines = cfg.baselines
     oracle_on = "oracle" in cfg.policies
     nodes = tree_labels(cfg.oracle_actions, cfg.oracle_depth) if oracle_on else []
     table = complete_table(records, baselines + nodes)
     ids = sorted(table)
     n = len(ids)
-    summary: dict = {"data": cfg.data, "n": n, "rows": [], "reward_rows": []}
+    summary: dict = {"data": cfg.data, "metric": cfg.metric, "n": n, "rows": [], "reward_rows": []}
     if n == 0:
         summary["table"] = f"{cfg.data}: no example has finished every policy yet"
         return summary
@@ -535,7 +544,7 @@ def render(summary: dict, cfg: EvalConfig) -> str:
 
     lines = [
         (
-            f"### {cfg.data}: n = {summary['n']} examples, budget {cfg.budget} tokens "
+            f"### {cfg.data}: {cfg.metric}, n = {summary['n']} examples, budget {cfg.budget} tokens "
             f"(best fixed baseline: {summary['best_fixed']}; * = paired 95% CI excludes 0)"
         ),
         "",
@@ -633,12 +642,13 @@ def _num(x, digits):
 
 def write_summary(out: str | Path, summary: dict) -> None:
     out = Path(out)
-    (out / "summary.md").write_text(summary["table"] + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+    suffix = "" if summary.get("metric", "score") == "score" else f"-{summary['metric']}"
+    (out / f"summary{suffix}.md").write_text(summary["table"] + "\n")
+    (out / f"summary{suffix}.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
     try:
         from adactx.rl.plots import draw_all
 
-        summary["figures"] = draw_all(out)
+        summary["figures"] = draw_all(out, suffix)
     except (
         ImportError,
         OSError,

@@ -35,18 +35,24 @@ def _plt():
     return plt
 
 
-def draw_all(run_dir: str | Path) -> list[str]:
+def draw_all(run_dir: str | Path, suffix: str = "") -> list[str]:
     from adactx.rl.evaluate import EvalConfig, complete_table, read_records
 
     run_dir = Path(run_dir)
     cfg = EvalConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-    summary = json.loads((run_dir / "summary.json").read_text())
+    summary = json.loads((run_dir / f"summary{suffix}.json").read_text())
     records = read_records(run_dir / "records.jsonl")
-    figures = run_dir / "figures"
+    figures = run_dir / f"figures{suffix}"
     figures.mkdir(exist_ok=True)
-    ids = set(complete_table(records, cfg.baselines))
+    from adactx.rl.oracle import tree_labels
+
+    nodes = tree_labels(cfg.oracle_actions, cfg.oracle_depth) if "oracle" in cfg.policies else []
+    ids = set(complete_table(records, cfg.baselines + nodes))  # the examples the summary is over
     records = [r for r in records if r["example_id"] in ids]
-    out = [pareto_plot(summary, records, figures / "pareto.png", title=cfg.data)]
+    if suffix:  # the same outcomes scored by another metric (see EvalConfig.metric)
+        for r in records:
+            r["score"] = float(r.get("metrics", {}).get(summary["metric"], r["score"]))
+    out = [pareto_plot(summary, records, figures / "pareto.png", title=f"{cfg.data} ({summary['metric']})")]
     for policy in cfg.baselines:
         if not policy.startswith(("full", "first-", "topk-")):
             out.append(decision_plot(records, policy, figures / f"decisions_{_safe(policy)}.png"))

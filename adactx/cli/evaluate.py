@@ -47,6 +47,9 @@ def evaluate(
     encoder: str = typer.Option("minilm", help="retrieval encoder: minilm | hashing"),
     model: str | None = typer.Option(None, help="reader model directory (default SmolLM2-135M-Instruct)"),
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
+    metric: str = typer.Option(
+        "score", help="what the tables score: the task's headline `score`, or a metric key such as contains"
+    ),
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
     if ctx.invoked_subcommand is not None:
@@ -75,6 +78,7 @@ def evaluate(
         mixed_lengths=lengths,
         encoder=encoder,
         model=model,
+        metric=metric,
     )
     out = out or f"runs/{data.replace(':', '-')}"
     summary = _run_with_progress(cfg, out, memo)
