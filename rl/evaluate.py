@@ -367,6 +367,12 @@ def run_eval(
     summary["memo"] = memo.stats()
     summary["model_seconds"] = memo_reader.model_seconds
     summary["run_seconds"] = time.perf_counter() - t_start
+    stats = summary["memo"]
+    summary["table"] += (
+        f"\n\nReader memo (this invocation): {stats['hits']} hits, {stats['misses']} misses, hit rate "
+        f"{stats['hit_rate']:.0%}, {stats['entries']} stored outcomes; {summary['model_seconds']:.0f} s in the "
+        f"model of {summary['run_seconds']:.0f} s. Wall s per episode is measured with memo hits (not a latency)."
+    )
     write_summary(out, summary)
     return summary
 
