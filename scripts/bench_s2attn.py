@@ -2,6 +2,7 @@
 
     python scripts/bench_s2attn.py                                   # CPU: SmolLM2-135M shape, 2k-16k
     python scripts/bench_s2attn.py --lengths 2048,4096 --threads 2 --repeats 2
+    python scripts/bench_s2attn.py --attention-only --lengths 2048,4096,8192,16384,32768   # kernel alone
     python scripts/bench_s2attn.py --shape 1b --lengths 8192,16384,32768 --device cuda   # GPU, flash-attn
 
 One step = forward + backward of the step `adactx train longlora` runs (frozen weights in bf16, LoRA
@@ -77,12 +78,48 @@ def one_step(model, input_ids):
     return float(loss.detach())
 
 
+def attention_cell(args) -> dict:
+    """Attention alone (one layer's q/k/v of the shape, forward + backward): isolates the kernel."""
+    import torch
+
+    from adactx.kernels import s2attn
+
+    shape = SHAPES[args.shape]
+    heads, kv_heads = shape["num_attention_heads"], shape["num_key_value_heads"]
+    head_dim = shape["hidden_size"] // heads
+    dtype = torch.bfloat16
+
+    def qkv(length):
+        g = torch.Generator(device=args.device).manual_seed(0)
+        make = lambda h: torch.randn(1, h, length, head_dim, generator=g, device=args.device,  # noqa: E731
+                                     dtype=dtype, requires_grad=True)
+        return make(heads), make(kv_heads), make(kv_heads)
+
+    def step(q, k, v):
+        if args.attention == "s2":
+            out = s2attn.s2_attention(q, k, v)
+        else:
+            out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        out.float().square().mean().backward()
+
+    step(*qkv(256))
+    q, k, v = qkv(args.length)
+    base = _rss_now()
+    start = time.perf_counter()
+    step(q, k, v)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    return {"length": args.length, "attention": args.attention, "seconds": seconds, "peak_bytes": max(peak, 0)}
+
+
 def cell(args) -> dict:
     """Run in a subprocess: build, warm up at a short length, time one step at ``args.length``."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.attention_only:
+        return attention_cell(args)
     device = args.device
     model = build(args.shape, args.attention, args.length, device)
     vocab = model.config.vocab_size
@@ -116,6 +153,8 @@ def run_cell(args, length: int, attention: str) -> dict:
            "--shape", args.shape, "--device", args.device]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if args.attention_only:
+        cmd += ["--attention-only"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"cell {length}/{attention} failed:\n{out.stderr[-3000:]}")
@@ -130,6 +169,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--attention-only", action="store_true",
+                        help="Time one layer's attention (forward + backward) instead of the whole step.")
     parser.add_argument("--cell", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--attention", choices=("full", "s2"), help=argparse.SUPPRESS)
@@ -156,7 +197,8 @@ def main() -> None:
         rows.append({"length": length, "full_s": full_s, "s2_s": s2_s, "speedup": full_s / s2_s,
                      "full_peak_mib": full_m / 2**20, "s2_peak_mib": s2_m / 2**20,
                      "memory_ratio": s2_m / full_m if full_m else float("nan")})
-    print(f"one LongLoRA training step, {args.shape} shape, device {args.device}, threads {args.threads}, "
+    what = "one layer's attention (fwd+bwd)" if args.attention_only else "one LongLoRA training step"
+    print(f"{what}, {args.shape} shape, device {args.device}, threads {args.threads}, "
           f"best of {args.repeats}")
     print(f"{'length':>7} {'full s':>8} {'S2 s':>8} {'speed-up':>9} {'full MiB':>9} {'S2 MiB':>8} {'S2/full mem':>11}")
     for r in rows:
@@ -164,7 +206,7 @@ def main() -> None:
               f"{r['full_peak_mib']:>9.0f} {r['s2_peak_mib']:>8.0f} {r['memory_ratio']:>11.2f}")
     if args.out:
         with open(args.out, "w") as fh:
-            json.dump({"shape": args.shape, "device": args.device, "threads": args.threads,
+            json.dump({"what": what, "shape": args.shape, "device": args.device, "threads": args.threads,
                        "repeats": args.repeats, "rows": rows}, fh, indent=2)
 
 
