@@ -83,3 +83,12 @@ def test_cli_perplexity_and_passkey(tiny_dir, tmp_path):
     assert all(t["key"].isdigit() for t in saved["trials"])
     bad = runner.invoke(app, ["eval", "passkey", "--lengths", "a,b"])
     assert bad.exit_code != 0
+
+
+def test_segment_nll_is_the_added_tokens_mean(tiny):
+    from adactx.kernels.evaluate import segment_nll
+
+    tokens = torch.randint(0, 300, (48,))
+    short, long = perplexity_at_lengths(tiny, tokens, [16, 48], stride=48)
+    nll = window_token_nll(tiny, tokens[None])[0].double()
+    assert segment_nll(short, long) == pytest.approx(float(nll[15:47].mean()), rel=1e-5)
