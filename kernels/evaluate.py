@@ -130,7 +130,6 @@ def segment_nll(shorter: PerplexityResult, longer: PerplexityResult) -> float:
 
 def passkey_trial(model, tokenizer, example) -> PasskeyTrial:
     """One LongLoRA passkey prompt, decided by one teacher-forced forward (see module docstring)."""
-    import torch
 
     from adactx.data.passkey import passkey_prompt
 

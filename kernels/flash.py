@@ -12,11 +12,13 @@ Checked against the reference in ``tests/kernels/test_flash.py`` when CUDA and f
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
+from adactx.kernels.s2attn import GROUP_SIZE_RATIO, _kv_for_heads, head_shifts
 
 from adactx.errors import AdactxError
 from adactx.optional import HAS_FLASH_ATTN, install_hint
-from adactx.kernels.s2attn import GROUP_SIZE_RATIO, _kv_for_heads, head_shifts
 
 
 def _cu_seqlens(bounds: list[int], bsz: int, seq_len: int, device) -> tuple[torch.Tensor, int]:
@@ -24,7 +26,7 @@ def _cu_seqlens(bounds: list[int], bsz: int, seq_len: int, device) -> tuple[torc
     base = torch.tensor(bounds[:-1], dtype=torch.int32, device=device)
     starts = (base[None, :] + seq_len * torch.arange(bsz, dtype=torch.int32, device=device)[:, None]).reshape(-1)
     end = torch.tensor([bsz * seq_len], dtype=torch.int32, device=device)
-    longest = max(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+    longest = max(b - a for a, b in pairwise(bounds))
     return torch.cat([starts, end]), longest
 
 

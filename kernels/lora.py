@@ -77,6 +77,7 @@ def load_longlora_reader(
     ``rope_factor`` ``None`` takes the factor the adapter was trained with (1.0 without an adapter).
     """
     from adactx.kernels.position import apply_position_interpolation
+
     from adactx.reader import load_reader
 
     meta = read_adapter_meta(adapter) if adapter else {}

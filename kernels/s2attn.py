@@ -73,7 +73,7 @@ def head_shifts(seq_len: int, n_heads: int, ratio: float = GROUP_SIZE_RATIO) -> 
     size = group_size(seq_len, ratio)
     half = n_heads // 2
     return [
-        (range(0, half), group_bounds(seq_len, size, 0)),
+        (range(half), group_bounds(seq_len, size, 0)),
         (range(half, n_heads), group_bounds(seq_len, size, size // 2)),
     ]
 
@@ -160,16 +160,18 @@ def _grouped_causal_sdpa(q, k, v, bounds: list[int], scaling: float | None) -> t
     bsz, heads, _, head_dim = q.shape
     pieces = []
     for start, length, count in _runs(bounds):
-        span = slice(start, start + length * count)
-
-        def fold(x: torch.Tensor) -> torch.Tensor:  # (B, h, m·L, D) -> (B·m, h, L, D)
-            x = x[:, :, span].reshape(bsz, heads, count, length, head_dim)
-            return x.transpose(1, 2).reshape(bsz * count, heads, length, head_dim)
-
-        o = F.scaled_dot_product_attention(fold(q), fold(k), fold(v), is_causal=True, scale=scaling)
+        q_g, k_g, v_g = (_fold(x, start, length, count) for x in (q, k, v))
+        o = F.scaled_dot_product_attention(q_g, k_g, v_g, is_causal=True, scale=scaling)
         o = o.reshape(bsz, count, heads, length, head_dim).transpose(1, 2)  # (B, h, m, L, D)
         pieces.append(o.reshape(bsz, heads, length * count, head_dim))
     return torch.cat(pieces, dim=2)
+
+
+def _fold(x: torch.Tensor, start: int, length: int, count: int) -> torch.Tensor:
+    """``count`` consecutive groups of ``length`` from ``start`` into the batch: (B, h, ., D) -> (B·m, h, L, D)."""
+    bsz, heads, _, head_dim = x.shape
+    x = x[:, :, start : start + length * count].reshape(bsz, heads, count, length, head_dim)
+    return x.transpose(1, 2).reshape(bsz * count, heads, length, head_dim)
 
 
 def s2_attention_sdpa(

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from adactx.errors import AdactxError
 from adactx.kernels.train_config import LongLoRATrainConfig
+
+from adactx.errors import AdactxError
 
 CHECKPOINTS = "checkpoints"
 TEXT_SUFFIXES = (".txt", ".md", ".json", ".jsonl")
@@ -116,11 +117,11 @@ def build_model(cfg: LongLoRATrainConfig, device: str = "cpu"):
     import warnings
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from adactx.kernels import s2attn
     from adactx.kernels.lora import add_longlora_adapter
     from adactx.kernels.position import apply_position_interpolation
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     from adactx.reader import resolve_model
 
     s2attn.register()
@@ -147,7 +148,6 @@ def build_model(cfg: LongLoRATrainConfig, device: str = "cpu"):
 def training_loss(model, input_ids, dtype: str):
     """Mean next-token NLL, logits computed a slice at a time (see ``loss.py``)."""
     import torch
-
     from adactx.kernels.loss import mean_nll
 
     base = model.get_base_model()
@@ -177,7 +177,7 @@ def save_checkpoint(output_dir: Path, model, optimizer, step: int, tokens_seen: 
     for group in optimizer.param_groups:
         for p in group["params"]:
             for key, value in optimizer.state.get(p, {}).items():
-                state[f"{by_id[id(p)]}::{key}"] = value.detach().contiguous().cpu().reshape(value.shape)
+                state[f"{by_id[id(p)]}::{key}"] = value.detach().contiguous().cpu()
     save_file(state, tmp / "optimizer.safetensors")
     (tmp / "state.json").write_text(json.dumps({"step": step, "tokens_seen": tokens_seen}))
     shutil.rmtree(final, ignore_errors=True)
@@ -260,9 +260,8 @@ def train_longlora(
 ) -> Path:
     """Train (or resume) and save the adapter; returns ``output_dir/adapter``."""
     import torch
-    from rich.console import Console
-
     from adactx.kernels.lora import save_adapter
+    from rich.console import Console
 
     console = console or Console(stderr=True)
     if cfg.num_threads:

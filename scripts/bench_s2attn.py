@@ -28,20 +28,19 @@ import time
 
 SHAPES = {
     # SmolLM2-135M: 30 layers, hidden 576, 9 heads, 3 KV heads, vocab 49152
-    "135m": dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                 num_key_value_heads=3, vocab_size=49152, rope_theta=100000.0),
+    "135m": {"hidden_size": 576, "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9,
+             "num_key_value_heads": 3, "vocab_size": 49152, "rope_theta": 100000.0},
     # TinyLlama-1.1B shape: 22 layers, hidden 2048, 32 heads, 4 KV heads, vocab 32000
-    "1b": dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
-               num_key_value_heads=4, vocab_size=32000, rope_theta=10000.0),
+    "1b": {"hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32,
+           "num_key_value_heads": 4, "vocab_size": 32000, "rope_theta": 10000.0},
 }
 
 
 def build(shape: str, attention: str, length: int, device: str):
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from adactx.kernels import s2attn
     from adactx.kernels.lora import add_longlora_adapter
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     s2attn.register()
     full = "flash_attention_2" if device == "cuda" and _has_flash() else "sdpa"
@@ -81,7 +80,6 @@ def one_step(model, input_ids):
 def attention_cell(args) -> dict:
     """Attention alone (one layer's q/k/v of the shape, forward + backward): isolates the kernel."""
     import torch
-
     from adactx.kernels import s2attn
 
     shape = SHAPES[args.shape]
@@ -91,7 +89,7 @@ def attention_cell(args) -> dict:
 
     def qkv(length):
         g = torch.Generator(device=args.device).manual_seed(0)
-        make = lambda h: torch.randn(1, h, length, head_dim, generator=g, device=args.device,  # noqa: E731
+        make = lambda h: torch.randn(1, h, length, head_dim, generator=g, device=args.device,
                                      dtype=dtype, requires_grad=True)
         return make(heads), make(kv_heads), make(kv_heads)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,10 +12,10 @@ app = typer.Typer(help="Train: extend the reader's window with LongLoRA; train t
 
 @app.command("longlora")
 def longlora(
-    config: Path = typer.Option(..., "--config", help="TOML/JSON/YAML file with LongLoRATrainConfig fields."),
-    steps: int | None = typer.Option(None, help="Override the config's number of steps."),
-    output_dir: str | None = typer.Option(None, "--output-dir", help="Override the config's output_dir."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (one log line per step)."),
+    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with LongLoRATrainConfig fields.")],
+    steps: Annotated[int | None, typer.Option("--steps", help="Override the config's number of steps.")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one log line per step).")] = False,
 ) -> None:
     """Extend the reader's window with LongLoRA (S²-Attn + LoRA + trainable embeddings/norms + PI).
 

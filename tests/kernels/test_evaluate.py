@@ -7,7 +7,6 @@ import math
 
 import pytest
 import torch
-
 from adactx.kernels.evaluate import greedy_match, perplexity_at_lengths, window_token_nll
 
 
@@ -58,10 +57,10 @@ def tiny_dir(tmp_path):
 
 
 def test_cli_perplexity_and_passkey(tiny_dir, tmp_path):
+    from helpers import CORPUS
     from typer.testing import CliRunner
 
     from adactx.cli import app
-    from helpers import CORPUS
 
     text = tmp_path / "t.txt"
     text.write_text(" ".join(CORPUS * 20))

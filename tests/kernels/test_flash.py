@@ -19,7 +19,7 @@ def test_flash_matches_reference(seq_len, heads, kv_heads):
     from adactx.kernels.s2attn import s2_attention_reference
 
     g = torch.Generator(device="cuda").manual_seed(0)
-    shape = lambda h: (2, h, seq_len, 64)  # noqa: E731
+    shape = lambda h: (2, h, seq_len, 64)
     q = torch.randn(shape(heads), generator=g, device="cuda", dtype=torch.bfloat16, requires_grad=True)
     k = torch.randn(shape(kv_heads), generator=g, device="cuda", dtype=torch.bfloat16, requires_grad=True)
     v = torch.randn(shape(kv_heads), generator=g, device="cuda", dtype=torch.bfloat16, requires_grad=True)
@@ -34,9 +34,8 @@ def test_flash_matches_reference(seq_len, heads, kv_heads):
 
 
 def test_model_trains_through_flash_path():
-    from helpers import tiny_llama
-
     from adactx.kernels import s2attn
+    from helpers import tiny_llama
 
     s2attn.register()
     model = tiny_llama(attn_implementation="s2attn", head_dim=64, hidden_size=256, num_attention_heads=4)

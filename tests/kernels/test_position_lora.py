@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-
 from adactx.kernels.lora import LORA_TARGETS, add_longlora_adapter, trainable_parameter_names
 from adactx.kernels.position import apply_position_interpolation, interpolation_factor, rope_scaling_of
 

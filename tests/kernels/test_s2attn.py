@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from adactx.kernels import s2attn
 from adactx.kernels.s2attn import group_bounds, s2_attention_reference, s2_attention_sdpa
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import torch
+from adactx.kernels.train_config import LongLoRATrainConfig
 
 from adactx.errors import AdactxError
-from adactx.kernels.train_config import LongLoRATrainConfig
 
 
 @pytest.fixture()
@@ -36,10 +36,10 @@ def corpus(tmp_path):
 
 
 def _cfg(model_dir, corpus, out, **kw):
-    base = dict(
-        model=str(model_dir), data_files=[str(corpus)], output_dir=str(out), target_length=64, steps=4,
-        learning_rate=1e-2, warmup_steps=0, save_every=2, dtype="float32", seed=0,
-    )
+    base = {
+        "model": str(model_dir), "data_files": [str(corpus)], "output_dir": str(out), "target_length": 64,
+        "steps": 4, "learning_rate": 1e-2, "warmup_steps": 0, "save_every": 2, "dtype": "float32", "seed": 0,
+    }
     base.update(kw)
     return LongLoRATrainConfig(**base)
 
@@ -59,16 +59,16 @@ def test_config_validation_names_the_field(tmp_path):
 
 
 def test_trains_exactly_the_longlora_parameters(tiny_model_dir, corpus, tmp_path):
-    from safetensors.torch import load_file
-
     from adactx.kernels.train import build_model, train_longlora
+    from safetensors.torch import load_file
 
     cfg = _cfg(tiny_model_dir, corpus, tmp_path / "run", steps=2)
     before, _, factor = build_model(cfg)
     assert factor == 2.0  # 64 tokens on a 32-position model
     before = {n: p.detach().clone() for n, p in before.named_parameters()}
     adapter = train_longlora(cfg, progress=False)
-    from adactx.kernels.train import build_model as rebuild, load_checkpoint, latest_checkpoint
+    from adactx.kernels.train import build_model as rebuild
+    from adactx.kernels.train import latest_checkpoint, load_checkpoint
 
     after, _, _ = rebuild(cfg)
     load_checkpoint(latest_checkpoint(tmp_path / "run"), after, torch.optim.AdamW(
@@ -109,9 +109,8 @@ def test_adapter_loads_merged_with_position_interpolation(tiny_model_dir, corpus
 
 
 def test_killed_run_resumes_from_last_checkpoint(tiny_model_dir, corpus, tmp_path):
-    from safetensors.torch import load_file
-
     from adactx.kernels.train import train_longlora
+    from safetensors.torch import load_file
 
     full = train_longlora(_cfg(tiny_model_dir, corpus, tmp_path / "full"), progress=False)
 
