@@ -154,6 +154,10 @@ class ContextManager:
         """The chunk tree (sections > chunks > sentences) of a loaded document."""
         return self._doc(doc).tree
 
+    def chunk_index(self, doc: str | None = None):
+        """The retrieval index over a loaded document's chunks."""
+        return self._doc(doc).index
+
     def save_index(self, doc: str | None, directory: str | Path) -> Path:
         """Write a document's index to ``directory`` (reload it with ``add(path, index_dir=...)``)."""
         return self._doc(doc).index.save(directory)

@@ -178,9 +178,17 @@ def _chunk_piece(ctx: ControllerContext, chunk_id: int) -> Piece:
 
 
 def _retrieve(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+    """The ``k`` best unread chunks that still fit (a chunk too large for the room is passed over)."""
     k = action.amount or ctx.settings.retrieve_k
-    best = _unread_by_score(state, ctx)
-    return _add_pieces(state, ctx, [_chunk_piece(ctx, i) for i in best[:k]])
+    left, chosen = room(state, ctx), []
+    for cid in _unread_by_score(state, ctx):
+        n = ctx.tree.chunks[cid].n_tokens + 2
+        if n <= left:
+            chosen.append(cid)
+            left -= n
+        if len(chosen) == k:
+            break
+    return _add_pieces(state, ctx, [_chunk_piece(ctx, i) for i in chosen])
 
 
 def _extend(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:

@@ -18,18 +18,24 @@ def cm(tmp_path_factory):
 
 
 def test_qmsum_meeting_topk_reads_gold_evidence_and_answers(cm, shared_data):
-    example = next(e for e in load("qmsum:val") if e.meta.get("query_type") == "specific" and e.evidence)
-    doc = cm.add_document(example.document)
+    meeting = [e for e in load("qmsum:val") if e.meta.get("query_type") == "specific" and e.evidence]
+    meeting = [e for e in meeting if e.document.doc_id == meeting[0].document.doc_id]
+    doc = cm.add_document(meeting[0].document)
     tree = cm.chunk_tree(doc)
     assert tree.total_tokens > 8000  # a real long meeting, longer than the reader's window
-    result = cm.ask(example.query, doc)
+    index = cm.chunk_index(doc)
+    hits = 0
+    for example in meeting:  # retrieval alone: top-4 reaches gold evidence for at least half the queries
+        gold = {c for span in example.evidence for c in tree.chunks_overlapping(span.start, span.end)}
+        hits += bool(gold & {i for i, _ in index.search(example.query, 4)})
+    assert hits >= len(meeting) / 2, f"{hits} of {len(meeting)}"
+
+    result = cm.ask(meeting[0].query, doc)
     trace = result.trace
     assert [s.action for s in trace.steps] == ["retrieve", "answer"]
     assert result.answer.strip()
     assert 0 < trace.context_tokens <= 2048
-    gold = {c for span in example.evidence for c in tree.chunks_overlapping(span.start, span.end)}
-    read = {p["chunk_id"] for p in trace.pieces}
-    assert gold & read, "top-4 hybrid retrieval should reach at least one gold evidence chunk"
+    assert {p["chunk_id"] for p in trace.pieces} == set(trace.steps[0].chunks_added)
     # exact accounting: the document tokens were computed once; the answer added only the tail + decode
     usage = trace.usage
     assert usage.tokens_computed >= trace.context_tokens
