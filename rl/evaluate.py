@@ -516,7 +516,12 @@ def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
         entry["crossfit_choices"] = dict(sorted(cf.choices.items(), key=lambda kv: -kv[1])[:4])
         summary["reward_rows"].append(entry)
     summary["groups"] = _group_scores(table, ids, baselines)
-    summary["sensitivity"] = _sensitivity(records, cfg, boot) if cfg.sensitivity else []
+    in_table = set(ids)  # the sensitivity conditions are reported on the same examples as the tables
+    summary["sensitivity"] = (
+        _sensitivity([r for r in records if r["example_id"] in in_table], cfg, boot)
+        if cfg.sensitivity
+        else []
+    )
     summary["table"] = render(summary, cfg)
     return summary
 

@@ -13,10 +13,10 @@ $ADACTX eval --data mixed:val --n 200 --budget 3072 --max-steps 6 --answer-token
 
 # 2. QMSum val (specific and general queries; gold turn spans): ROUGE-L of a 32-token answer
 $ADACTX eval --data qmsum:val --n 100 --budget 2048 --max-steps 6 --summary-tokens 32 \
-  --policies full,first-1024,topk-2,topk-4,threshold,oracle --lambda 0,0.02,0.05 --sensitivity \
+  --policies full,first-1024,topk-2,topk-4,threshold,oracle --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity \
   --out runs/qmsum-val
 
 # 3. SQuALITY dev (no gold spans): ROUGE-L of a 32-token answer
 $ADACTX eval --data squality:dev --n 100 --budget 2048 --max-steps 6 --summary-tokens 32 \
-  --policies full,first-1024,topk-2,topk-4,threshold,oracle --lambda 0,0.02,0.05 --sensitivity \
+  --policies full,first-1024,topk-2,topk-4,threshold,oracle --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity \
   --out runs/squality-dev
