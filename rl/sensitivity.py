@@ -1,7 +1,7 @@
 """Reader sensitivity: how much does this reader's score move with its context, per task?
 
 Conditions (``adactx eval --sensitivity``): ``none`` (the question alone), ``gold`` (only the gold
-evidence spans, in document order, within the budget; only where gold spans exist), ``prefix`` (the first
+evidence spans, in document order, the last one cut to fit the budget; only where gold spans exist), ``prefix`` (the first
 ``prefix_tokens``), ``top-k`` (the ``topk`` best chunks) and ``longest`` (as much as the budget and window
 allow, from the start). When no condition moves the score beyond its CI there is nothing for a context
 policy to learn with this reader on that task.
@@ -34,8 +34,14 @@ def gold_outcome(reader, example, cfg) -> dict:
         if span.doc_index != 0:
             continue
         piece = "\n" + text[span.start : span.end]
-        n = reader.count_tokens(piece)
-        if read + n > cfg.budget or n > session.room(answer_tokens + 8):
+        ids = reader.encode(piece)
+        left = min(cfg.budget - read, session.room(answer_tokens + 8))
+        if len(ids) > left:  # the span does not fit whole: keep its beginning, then stop
+            piece = reader.decode(ids[: max(left - 4, 0)])
+            if not piece.strip() or reader.count_tokens(piece) > left:
+                break
+            read += session.append(piece)
+            pieces.append([span.start, span.start + len(piece) - 1])
             break
         read += session.append(piece)
         pieces.append([span.start, span.end])
