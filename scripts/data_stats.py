@@ -3,7 +3,7 @@
     python scripts/data_stats.py metric-check          # ours vs LongLoRA's result.json (markdown)
     python scripts/data_stats.py counts                # examples per set and split
     python scripts/data_stats.py retrieval --n 100     # top-1 chunk hit rate per mixed variant (BM25, MiniLM)
-    python scripts/data_stats.py reader --n 32         # SmolLM2 score: no context / gold facts / whole document
+    python scripts/data_stats.py reader --n 8 --lengths 1000 --max-new 12   # SmolLM2: none / gold facts / whole doc
 
 Each prints a markdown table to stdout; seeds are fixed by the arguments (default 0).
 """
@@ -114,11 +114,13 @@ def retrieval(n: int, seed: int) -> None:
         )
 
 
-def reader_check(n: int, seed: int) -> None:
+def reader_check(n: int, seed: int, lengths: tuple[int, ...], max_new_tokens: int) -> None:
+    import sys
+
     from adactx.metrics import score
     from adactx.reader import load_reader
 
-    _, examples = _mixed(n, seed, (1000, 2000))
+    _, examples = _mixed(n, seed, lengths)
     reader = load_reader()
     results: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for ex in examples:
@@ -131,8 +133,12 @@ def reader_check(n: int, seed: int) -> None:
             session = reader.session(ex.query)
             if context:
                 session.append(context)
-            answer = session.answer(max_new_tokens=32).text
+            answer = session.answer(max_new_tokens=max_new_tokens).text
             s = score("qa", answer, ex.references)
+            print(
+                f"{ex.example_id} [{name}] {answer!r} refs={ex.references} contains={s['contains']}",
+                file=sys.stderr,
+            )
             results[ex.meta["variant"]][name].append(s["contains"])
             results[ex.meta["variant"]][name + " f1"].append(s["f1"])
     names = ("none", "gold facts", "whole document")
@@ -150,6 +156,8 @@ def main() -> None:
     parser.add_argument("what", choices=["metric-check", "counts", "retrieval", "reader"])
     parser.add_argument("--n", type=int, default=100, help="mixed-suite examples (retrieval, reader)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lengths", default="1000,2000", help="mixed-suite document lengths (reader)")
+    parser.add_argument("--max-new", type=int, default=32, help="answer tokens (reader)")
     args = parser.parse_args()
     if args.what == "metric-check":
         metric_check()
@@ -158,7 +166,7 @@ def main() -> None:
     elif args.what == "retrieval":
         retrieval(args.n, args.seed)
     else:
-        reader_check(args.n, args.seed)
+        reader_check(args.n, args.seed, tuple(int(x) for x in args.lengths.split(",")), args.max_new)
 
 
 if __name__ == "__main__":
