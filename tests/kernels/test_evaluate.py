@@ -91,3 +91,24 @@ def test_segment_nll_is_the_added_tokens_mean(tiny):
     short, long = perplexity_at_lengths(tiny, tokens, [16, 48], stride=48)
     nll = window_token_nll(tiny, tokens[None])[0].double()
     assert segment_nll(short, long) == pytest.approx(float(nll[15:47].mean()), rel=1e-5)
+
+
+def test_cli_help_texts():
+    from typer.testing import CliRunner
+
+    from adactx.cli import app
+
+    runner = CliRunner()
+    ppl = runner.invoke(app, ["eval", "perplexity", "--help"]).output
+    assert all(opt in ppl for opt in ("--lengths", "--stride", "--max-windows", "--adapter", "--rope-factor"))
+    pk = runner.invoke(app, ["eval", "passkey", "--help"]).output
+    assert all(opt in pk for opt in ("--lengths", "--trials", "--seed", "--out"))
+
+
+def test_user_errors_are_one_line(capsys):
+    from adactx.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "passkey", "--lengths", "a,b"])
+    assert exit_info.value.code == 2
+    assert "--lengths a,b" in capsys.readouterr().err
