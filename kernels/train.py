@@ -8,13 +8,15 @@ linear RoPE scaling, PEFT adapter, trainable weights in float32, frozen ones in 
 :func:`pack_blocks` (local text tokenized and packed to ``target_length``), then the loop. Every
 ``save_every`` steps a checkpoint (trainable weights + AdamW state as safetensors, step counters as
 JSON) is written atomically under ``output_dir/checkpoints``; running the same command again resumes
-from the newest one. The data order is a pure function of (seed, step), so a resumed run sees the same
-batches an uninterrupted run would. The final adapter lands in ``output_dir/adapter``.
+from the newest one. The data order is a pure function of (seed, step) -- a seeded shuffle of the
+files, packed and consumed in order -- so a resumed run sees the batches an uninterrupted run would,
+also after raising ``steps``. The final adapter lands in ``output_dir/adapter``.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -66,8 +68,12 @@ def text_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def read_texts(paths: list[str]) -> Iterator[str]:
-    for path in text_files(paths):
+def read_texts(paths: list[str], seed: int | None = None) -> Iterator[str]:
+    """Texts of every file, in sorted order or (``seed`` given) a seeded shuffle of the files."""
+    files = text_files(paths)
+    if seed is not None:
+        random.Random(seed).shuffle(files)
+    for path in files:
         for text in _file_texts(path):
             if text.strip():
                 yield text
@@ -94,13 +100,14 @@ def pack_blocks(texts, tokenizer, length: int, max_blocks: int | None = None):
 
 
 def batch_indices(step: int, cfg: LongLoRATrainConfig, n_blocks: int, micro: int) -> list[int]:
-    """Which packed blocks micro-batch ``micro`` of ``step`` uses (a seeded permutation, cycled)."""
-    import torch
+    """Which packed blocks micro-batch ``micro`` of ``step`` uses: consecutive, cycled when data runs out.
 
+    Blocks come from a seeded shuffle of the files, packed in order, so block ``i`` is the same
+    whatever ``steps`` is: raising ``steps`` and resuming continues with unseen blocks.
+    """
     per_step = cfg.batch_size * cfg.grad_accum
     first = step * per_step + micro * cfg.batch_size
-    order = torch.randperm(n_blocks, generator=torch.Generator().manual_seed(cfg.seed)).tolist()
-    return [order[(first + i) % n_blocks] for i in range(cfg.batch_size)]
+    return [(first + i) % n_blocks for i in range(cfg.batch_size)]
 
 
 # --- model ---------------------------------------------------------------------------------------
@@ -276,7 +283,7 @@ def train_longlora(
     n_train = sum(p.numel() for p in _trainable(model).values())
     console.print(f"rope factor {factor:g}; trainable parameters {n_train:,}; device {device}")
     needed = cfg.steps * cfg.batch_size * cfg.grad_accum
-    blocks = pack_blocks(read_texts(cfg.data_files), tokenizer, cfg.target_length, max_blocks=needed)
+    blocks = pack_blocks(read_texts(cfg.data_files, cfg.seed), tokenizer, cfg.target_length, max_blocks=needed)
     console.print(f"{len(blocks)} packed blocks of {cfg.target_length} tokens (cycled if fewer than {needed})")
     optimizer = torch.optim.AdamW(
         list(_trainable(model).values()), lr=cfg.learning_rate, weight_decay=cfg.weight_decay

@@ -148,3 +148,15 @@ def test_cli_train_longlora(tiny_model_dir, corpus, tmp_path):
     assert (tmp_path / "cli" / "adapter" / "adapter_model.safetensors").exists()
     help_text = CliRunner().invoke(app, ["train", "longlora", "--help"]).output
     assert "--config" in help_text and "resumes" in help_text
+
+
+def test_data_order_does_not_depend_on_steps(tiny_model_dir, corpus, tmp_path):
+    from adactx.kernels.train import batch_indices, pack_blocks, read_texts
+    from helpers import tiny_tokenizer
+
+    tok = tiny_tokenizer()
+    few = pack_blocks(read_texts([str(corpus)], 0), tok, 64, max_blocks=2)
+    many = pack_blocks(read_texts([str(corpus)], 0), tok, 64, max_blocks=6)
+    assert torch.equal(many[:2], few)
+    cfg = _cfg(tiny_model_dir, corpus, tmp_path)
+    assert [batch_indices(s, cfg, 6, 0) for s in range(3)] == [[0], [1], [2]]
