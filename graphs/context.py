@@ -9,10 +9,10 @@ index, the policy, the budget. Tests hand in tiny readers and hashing encoders; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-from adactx.errors import AdactxError
+from adactx.config import require_positive
 
 
 @dataclass
@@ -31,10 +31,7 @@ class ControllerSettings:
     part_tokens: int = field(default=1536, metadata={"help": "tokens per part in hierarchical summaries"})
 
     def __post_init__(self) -> None:
-        for name in ("budget", "max_steps", "retrieve_k", "extend_tokens", "refine_chunks", "refine_sentences",
-                     "draft_tokens", "answer_tokens", "summary_tokens", "part_tokens"):
-            if int(getattr(self, name)) < 1:
-                raise AdactxError(f"ControllerSettings.{name}: must be >= 1, got {getattr(self, name)}")
+        require_positive(self, *(f.name for f in fields(self)))
 
 
 @dataclass
