@@ -8,7 +8,7 @@ Run directory:
     config.json       the EvalConfig (a resumed run must match it, except ``n`` and ``policies`` may grow)
     records.jsonl     one line per (example, policy | oracle tree node | sensitivity condition), appended
                       and flushed as each finishes, so an interrupted run loses at most one episode
-    summary.json/.md  the tables (bootstrap 95% CIs; paired differences against the best fixed baseline)
+    summary.json/.md  the tables (bootstrap 95% CIs; paired differences against the best fixed setting)
     figures/          Pareto plot (quality vs tokens), decision pictures (``adactx.rl.plots``)
 
 Reader outcomes are memoized (``adactx.rl.memo``, default ``$ADACTX_CACHE/memo.sqlite``) and shared by all
@@ -427,7 +427,10 @@ def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
     def col(label, key):
         return [_get(table[e][label], key) for e in ids]
 
-    fixed = [p for p in baselines if is_baseline_fixed(p)] or baselines
+    # fixed settings: the fixed baselines and every fixed action sequence of the oracle's tree ("none" too)
+    fixed = ([p for p in baselines if is_baseline_fixed(p)] or baselines) + [
+        lb for lb in nodes if lb not in baselines
+    ]
     best_fixed = max(fixed, key=lambda p: np.mean(col(p, "score")))
     best_scores = col(best_fixed, "score")
     summary["best_fixed"] = best_fixed
@@ -465,7 +468,7 @@ def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
             )
         )
     features = {e: table[e][baselines[0]]["features"] for e in ids}
-    settings = fixed + [lb for lb in nodes if lb not in fixed]
+    settings = fixed
     for lam in cfg.lambdas:
         rcfg = RewardConfig(lam=lam)
         if oracle_on:
@@ -556,7 +559,7 @@ def render(summary: dict, cfg: EvalConfig) -> str:
     lines = [
         (
             f"### {cfg.data}: {cfg.metric}, n = {summary['n']} examples, budget {cfg.budget} tokens "
-            f"(best fixed baseline: {summary['best_fixed']}; * = paired 95% CI excludes 0)"
+            f"(best fixed setting: {summary['best_fixed']}; * = paired 95% CI excludes 0)"
         ),
         "",
         (
