@@ -8,6 +8,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 
 CORPUS = [
     "The meeting discussed the budget, the schedule and the new design of the remote control.",

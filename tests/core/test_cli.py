@@ -130,7 +130,7 @@ def test_python_cli_py_is_the_same_app():
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     out = subprocess.run([sys.executable, "cli.py", "trace", "--help"], cwd=ROOT, capture_output=True, text=True,
                          env={"COLUMNS": "200", "PATH": ""}, check=True).stdout

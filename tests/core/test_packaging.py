@@ -7,7 +7,7 @@ import sysconfig
 import venv
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 pytestmark = pytest.mark.slow
 

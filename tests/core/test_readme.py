@@ -4,7 +4,7 @@ import os
 import re
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 pytestmark = pytest.mark.model
 
