@@ -25,12 +25,13 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+
+from adactx.config import require_positive
+from adactx.errors import AdactxError
 from adactx.graphs.actions import SUMMARY_TASKS, apply_action, observe, valid_or_answer
 from adactx.graphs.context import ControllerContext, ControllerSettings
 from adactx.graphs.state import ACTIONS, Action, Observation, initial_state
 from adactx.rl.rewards import RewardConfig, step_cost, terminal_reward
-
-from adactx.errors import AdactxError
 from adactx.types import Example, Step, Usage
 
 DEFAULT_ACTIONS = ("retrieve", "extend", "refine", "answer", "summarize")
@@ -61,18 +62,8 @@ class EnvConfig:
     actions: tuple[str, ...] = field(default=DEFAULT_ACTIONS, metadata={"help": "the discrete action set"})
 
     def __post_init__(self) -> None:
-        for name in (
-            "budget",
-            "max_steps",
-            "retrieve_k",
-            "extend_tokens",
-            "draft_tokens",
-            "answer_tokens",
-            "summary_tokens",
-            "chunk_tokens",
-        ):
-            if int(getattr(self, name)) < 1:
-                raise AdactxError(f"EnvConfig.{name}: must be >= 1, got {getattr(self, name)}")
+        require_positive(self, "budget", "max_steps", "retrieve_k", "extend_tokens", "draft_tokens",
+                         "answer_tokens", "summary_tokens", "chunk_tokens")
         if self.index_kind not in ("hybrid", "dense", "bm25"):
             raise AdactxError(
                 f"EnvConfig.index_kind: unknown {self.index_kind!r}; choose hybrid, dense or bm25"

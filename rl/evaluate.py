@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adactx.config import require_positive
 from adactx.errors import AdactxError
 
 FIXED_PREFIXES = ("full", "first-", "topk-")
@@ -119,19 +120,8 @@ class EvalConfig:
             parse_action(spec)
         if self.n is not None and self.n < 1:
             raise AdactxError(f"EvalConfig.n: must be >= 1, got {self.n}")
-        for name in (
-            "budget",
-            "max_steps",
-            "answer_tokens",
-            "summary_tokens",
-            "draft_tokens",
-            "chunk_tokens",
-            "n_boot",
-            "prefix_tokens",
-            "topk",
-        ):
-            if int(getattr(self, name)) < 1:
-                raise AdactxError(f"EvalConfig.{name}: must be >= 1, got {getattr(self, name)}")
+        require_positive(self, "budget", "max_steps", "answer_tokens", "summary_tokens", "draft_tokens",
+                         "chunk_tokens", "n_boot", "prefix_tokens", "topk")
         if self.oracle_depth < 0:
             raise AdactxError(f"EvalConfig.oracle_depth: must be >= 0, got {self.oracle_depth}")
         if any(x < 0 for x in self.lambdas) or not self.lambdas:
