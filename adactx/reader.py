@@ -210,7 +210,6 @@ class ReaderSession:
         self.usage = Usage()
         self.seconds = 0.0  # wall time spent inside the model (forward passes and sampling)
         self._cache = None
-        self._last_logits = None
         self._append_ids(head_ids)
 
     @property
@@ -234,7 +233,7 @@ class ReaderSession:
     def _append_ids(self, ids: list[int]) -> None:
         if not ids:
             return
-        self._last_logits = self._forward(ids)
+        self._forward(ids)
         self.context_ids.extend(ids)
 
     def _forward(self, ids: list[int], decoding: bool = False):
@@ -298,10 +297,3 @@ class ReaderSession:
 
     def answer(self, max_new_tokens: int = 64) -> Generation:
         return self.generate(max_new_tokens)
-
-
-def timed_load(model: str | None = None) -> tuple[HFReader, float]:
-    """Load a reader and return it with the seconds it took (first load converts the GGUF)."""
-    t0 = time.perf_counter()
-    reader = load_reader(model)
-    return reader, time.perf_counter() - t0
