@@ -15,9 +15,10 @@ The reader, encoder and graphs are built lazily and reused across calls.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from adactx.errors import AdactxError
 from adactx.reader import cache_dir

@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from adactx.graphs.context import ControllerContext
 from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece
+
 from adactx.types import Step, Usage
 
 SUMMARY_TASKS = ("summary",)

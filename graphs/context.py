@@ -9,8 +9,9 @@ index, the policy, the budget. Tests hand in tiny readers and hashing encoders; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 from adactx.config import require_positive
 

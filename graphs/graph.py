@@ -16,10 +16,6 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
-from langgraph.runtime import Runtime
-
-from adactx.errors import AdactxError
 from adactx.graphs.actions import (
     SUMMARY_TASKS,
     apply_action,
@@ -30,6 +26,10 @@ from adactx.graphs.actions import (
 )
 from adactx.graphs.context import ControllerContext
 from adactx.graphs.state import Action, ControllerState, initial_state
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from adactx.errors import AdactxError
 from adactx.types import Trace
 
 

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from adactx.errors import AdactxError
 from adactx.graphs.state import Action, Observation
+
+from adactx.errors import AdactxError
 
 
 class Policy(Protocol):

@@ -25,13 +25,13 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
-
-from adactx.config import require_positive
-from adactx.errors import AdactxError
 from adactx.graphs.actions import SUMMARY_TASKS, apply_action, observe, valid_or_answer
 from adactx.graphs.context import ControllerContext, ControllerSettings
 from adactx.graphs.state import ACTIONS, Action, Observation, initial_state
 from adactx.rl.rewards import RewardConfig, step_cost, terminal_reward
+
+from adactx.config import require_positive
+from adactx.errors import AdactxError
 from adactx.types import Example, Step, Usage
 
 DEFAULT_ACTIONS = ("retrieve", "extend", "refine", "answer", "summarize")

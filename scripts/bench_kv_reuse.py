@@ -85,9 +85,9 @@ def main() -> None:
             cached = measure_load(fresh)
         print(f"reader load: first {first:.1f}s (convert GGUF), cached {cached:.2f}s -> {first / cached:.1f}x faster")
 
+
     from adactx.api import ContextManager
     from adactx.data.registry import load
-    from adactx.graphs.context import ControllerSettings
 
     examples = [e for e in load("qmsum:val") if e.meta.get("query_type") == "specific"]
     by_meeting: dict[str, list] = {}

@@ -1,10 +1,6 @@
 """The controller graph with a tiny random reader, a hashing encoder and real chunking."""
 
 import pytest
-from helpers import tiny_reader
-
-from adactx.api import ContextManager
-from adactx.errors import AdactxError
 from adactx.graphs.context import ControllerContext, ControllerSettings
 from adactx.graphs.graph import build_controller, list_sessions, load_session, recursion_limit
 from adactx.graphs.policies import make_policy
@@ -13,6 +9,10 @@ from adactx.retrieval.chunking import build_chunk_tree
 from adactx.retrieval.documents import document_from_text
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.retrieval.index import ChunkIndex
+from helpers import tiny_reader
+
+from adactx.api import ContextManager
+from adactx.errors import AdactxError
 
 TOPICS = ["budget", "schedule", "design", "buttons", "battery", "colour", "price", "marketing", "testing", "launch"]
 TEXT = "\n\n".join(
