@@ -44,11 +44,11 @@ def _console():
 
 def _step_printer(console):
     def show(step) -> None:
-        conf = "" if step.confidence is None else f"  conf {step.confidence:+.2f}"
+        conf = "" if step.confidence is None else f" conf {step.confidence:+.2f}"
         added = f"+{len(step.chunks_added)} chunks" if step.chunks_added else ""
-        console.print(
-            f"  [cyan]step {step.index + 1}[/] {step.action:<9} {added:<11} context {step.context_tokens:>5} tok"
-            f"  computed {step.usage.tokens_computed:>5}{conf}  {step.latency_s:.1f}s",
+        console.print(  # one line of at most ~75 characters per step
+            f"  [cyan]{step.index + 1:>2}[/] {step.action:<9} {added:<10} context {step.context_tokens:>5}"
+            f"  computed {step.usage.tokens_computed:>5}{conf} {step.latency_s:>5.1f}s",
             highlight=False,
         )
 
