@@ -196,29 +196,25 @@ def s2_attention_sdpa(
 
 # --- the transformers attention function ------------------------------------------------------------
 @contextlib.contextmanager
-def use_mode(mode: str) -> Iterator[None]:
+def _override(setting: str, value: str, allowed: tuple[str, ...]) -> Iterator[None]:
+    if value not in allowed:
+        raise ValueError(f"s2attn {setting}: {value!r} is not one of {allowed}")
+    previous = _state[setting]
+    _state[setting] = value
+    try:
+        yield
+    finally:
+        _state[setting] = previous
+
+
+def use_mode(mode: str) -> contextlib.AbstractContextManager[None]:
     """Force ``"s2"`` or ``"full"`` attention regardless of ``module.training`` (``"auto"``: follow it)."""
-    if mode not in MODES:
-        raise ValueError(f"s2attn mode: {mode!r} is not one of {MODES}")
-    previous = _state["mode"]
-    _state["mode"] = mode
-    try:
-        yield
-    finally:
-        _state["mode"] = previous
+    return _override("mode", mode, MODES)
 
 
-@contextlib.contextmanager
-def use_backend(backend: str) -> Iterator[None]:
+def use_backend(backend: str) -> contextlib.AbstractContextManager[None]:
     """Force the S²-Attn path: ``"sdpa"``, ``"flash"``, ``"reference"`` (``"auto"``: flash on CUDA if present)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"s2attn backend: {backend!r} is not one of {BACKENDS}")
-    previous = _state["backend"]
-    _state["backend"] = backend
-    try:
-        yield
-    finally:
-        _state["backend"] = previous
+    return _override("backend", backend, BACKENDS)
 
 
 def set_group_size_ratio(ratio: float) -> None:
