@@ -296,8 +296,16 @@ def _stem_function(stemmer: str):
     return Stemmer.Stemmer(stemmer).stemWords
 
 
-def build_bm25(texts: Sequence[str], stemmer: str = "none"):
+def _bm25s():
+    """Import ``bm25s`` with its logger quieted: it sets itself to DEBUG, which floods any root handler."""
     import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def build_bm25(texts: Sequence[str], stemmer: str = "none"):
+    bm25s = _bm25s()
 
     tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stem_function(stemmer), show_progress=False)
     retriever = bm25s.BM25()
@@ -307,7 +315,7 @@ def build_bm25(texts: Sequence[str], stemmer: str = "none"):
 
 def bm25_scores(retriever, query: str, n: int, stemmer: str = "none") -> np.ndarray:
     """BM25 score of every indexed text for ``query``; zeros when no query word is in the index."""
-    import bm25s
+    bm25s = _bm25s()
 
     stem = _stem_function(stemmer)
     words = bm25s.tokenize([query], stopwords="en", stemmer=stem, return_ids=False, show_progress=False)[0]
@@ -467,7 +475,7 @@ def _require_stemmer(stemmer: str, directory: Path) -> None:
 
 
 def _load_bm25(path: Path):
-    import bm25s
+    bm25s = _bm25s()
 
     try:
         return bm25s.BM25.load(str(path), show_progress=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -89,6 +90,13 @@ def test_query_without_known_words_scores_zero():
     index = ChunkIndex.build(TEXTS, kind="bm25")
     assert not index.scores("zzzz qqqq").any()
     assert len(index.search("zzzz", k=2)) == 2
+
+
+def test_bm25_does_not_log_debug_lines(caplog):
+    # bm25s sets its own logger to DEBUG; under any root handler that printed a line per index build
+    with caplog.at_level(logging.DEBUG):
+        ChunkIndex.build(TEXTS, kind="bm25").scores("budget")
+    assert not [r for r in caplog.records if r.name.startswith("bm25s")]
 
 
 def test_hybrid_fusions_differ_but_agree_on_the_best(encoder):
