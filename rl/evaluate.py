@@ -226,6 +226,19 @@ class RunDir:
         for record in read_records(self.records_path):
             self.done[(record["example_id"], record["policy"])] = record
         self._fh = self.records_path.open("a", encoding="utf-8")
+        self.memo_path = self.path / "memo_lookups.json"
+        self.memo_before = (
+            json.loads(self.memo_path.read_text()) if self.memo_path.exists() else {"hits": 0, "misses": 0}
+        )
+
+    def save_memo_lookups(self, hits: int, misses: int) -> dict:
+        """This run's memo lookups over all its invocations (earlier ones + this one so far), kept on disk."""
+        total = {"hits": self.memo_before["hits"] + hits, "misses": self.memo_before["misses"] + misses}
+        total["hit_rate"] = total["hits"] / max(1, total["hits"] + total["misses"])
+        tmp = self.memo_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(total))
+        tmp.replace(self.memo_path)
+        return total
 
     def _drop_torn_tail(self) -> None:
         """A crash mid-write leaves a last line without its newline: cut it so appends start clean."""
@@ -349,19 +362,24 @@ def run_eval(
                         write("none", play_actions(env, example, []), "node")
                     if example.evidence and (example.example_id, "gold") not in run.done:
                         write("gold", gold_outcome(memo_reader, example, cfg), "sensitivity")
+            if missing:
+                run.save_memo_lookups(memo.hits, memo.misses)
             if progress:
                 progress(i + 1, len(examples), example.example_id, memo.stats())
     finally:
         run.close()
     summary = summarize(out, cfg)
     summary["memo"] = memo.stats()
+    summary["memo_run"] = run.save_memo_lookups(memo.hits, memo.misses)
     summary["model_seconds"] = memo_reader.model_seconds
     summary["run_seconds"] = time.perf_counter() - t_start
-    stats = summary["memo"]
+    stats, total = summary["memo"], summary["memo_run"]
     summary["table"] += (
-        f"\n\nReader memo (this invocation): {stats['hits']} hits, {stats['misses']} misses, hit rate "
-        f"{stats['hit_rate']:.0%}, {stats['entries']} stored outcomes; {summary['model_seconds']:.0f} s in the "
-        f"model of {summary['run_seconds']:.0f} s. Wall s per episode is measured with memo hits (not a latency)."
+        f"\n\nReader memo: this run directory, all invocations: {total['hits']} hits, {total['misses']} misses, "
+        f"hit rate {total['hit_rate']:.0%}; this invocation: {stats['hits']} hits, {stats['misses']} misses, "
+        f"{summary['model_seconds']:.0f} s in the model of {summary['run_seconds']:.0f} s; "
+        f"{stats['entries']} outcomes stored in the memo. "
+        "Wall s per episode is measured with memo hits (not a latency)."
     )
     write_summary(out, summary)
     return summary

@@ -83,11 +83,7 @@ def evaluate(
     out = out or f"runs/{data.replace(':', '-')}"
     summary = _run_with_progress(cfg, out, memo)
     print(summary["table"])
-    stats = summary.get("memo", {})
-    print(
-        f"\nmemo: {stats.get('hits', 0)} hits, {stats.get('misses', 0)} misses "
-        f"(hit rate {stats.get('hit_rate', 0.0):.0%}); run directory: {out}"
-    )
+    print(f"\nrun directory: {out}")
 
 
 def _run_with_progress(cfg, out: str, memo: str | None) -> dict:

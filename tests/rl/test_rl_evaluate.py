@@ -78,8 +78,15 @@ def test_run_writes_records_summary_and_figures_then_resumes_without_recomputing
         "run_episode",
         lambda env, policy, ex: played.append(ex.example_id) or real(env, policy, ex),
     )
+    first = json.loads((tmp_path / "run" / "memo_lookups.json").read_text())
+    assert first["misses"] > 0
     summary = _run(tmp_path, reader, n=4)
     assert set(played) == {"toy3"} and summary["n"] == 4
+    # the run's memo lookups add up over its invocations
+    total = json.loads((tmp_path / "run" / "memo_lookups.json").read_text())
+    this = summary["memo"]
+    assert total["hits"] == first["hits"] + this["hits"] and total["misses"] == first["misses"] + this["misses"]
+    assert summary["memo_run"] == total and "all invocations" in summary["table"]
     assert (
         summary["table"].startswith(summarize(tmp_path / "run")["table"])
         and "Reader memo" in summary["table"]
