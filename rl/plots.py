@@ -111,6 +111,7 @@ def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "")
             ax.annotate(
                 r["policy"], (r["tokens"], r["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
             )
+    stacked: dict[str, int] = defaultdict(int)  # oracle λ points often coincide: stack their labels
     for row in summary["rows"]:
         if row["kind"] in ("oracle", "crossfit"):
             marker = "*" if row["kind"] == "oracle" else "D"
@@ -128,9 +129,10 @@ def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "")
                 row["policy"],
                 (row["tokens"], row["score"]),
                 fontsize=6,
-                xytext=(3, -8),
+                xytext=(4, -8 - 7 * stacked[row["kind"]]),
                 textcoords="offset points",
             )
+            stacked[row["kind"]] += 1
     frontier = _frontier(points + [(x, y) for x, y, _ in nodes])
     if len(frontier) > 1:
         ax.plot(*zip(*frontier), color="black", linewidth=0.6, linestyle=":", label="Pareto frontier")
