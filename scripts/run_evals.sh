@@ -5,18 +5,23 @@
 # (runs/<name>/records.jsonl); the reader memo ($ADACTX_CACHE/memo.sqlite) is shared by all runs.
 # Sized for a shared 2-core CPU: short answers, budgets that cap the context, one run at a time.
 #
-# The runs were launched with the sizes (mixed 200, QMSum 100, SQuALITY 100) and stopped at the
-# session's deadline; the tables in docs/results.md come from rerunning the same command with --n set
-# to the examples that had finished (64, 21 and 30), which only summarizes: a resumed run
-# recomputes nothing it has. Run from scratch, these commands reproduce the same records (greedy
+# Two passes per task: first the baselines, the oracle and the sensitivity conditions over all examples,
+# then the same command with the knob sweep added (more prefix lengths and top-k sizes for
+# the Pareto plot), which computes only the new policies. `--n` may grow between invocations: a resumed
+# run recomputes nothing it has. Run from scratch, these commands reproduce the same records (greedy
 # decoding; seeded sampling and bootstrap).
 set -euo pipefail
 export ADACTX_CACHE=${ADACTX_CACHE:-/tmp/adx_cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ADACTX=${ADACTX:-.venv/bin/adactx}
-N_MIXED=${N_MIXED:-64}
-N_QMSUM=${N_QMSUM:-21}
-N_SQUALITY=${N_SQUALITY:-30}
+N_MIXED=${N_MIXED:-200}
+N_QMSUM=${N_QMSUM:-100}
+N_SQUALITY=${N_SQUALITY:-100}
 POLICIES=full,first-1024,topk-2,topk-4,threshold,oracle
+POLICIES_LONG=$POLICIES  # the QMSum and SQuALITY runs (budget 2048, so `full` is the longest prefix)
+if [ "${PASS:-sweep}" != main ]; then  # PASS=main: the first pass only
+  POLICIES=full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold,oracle
+  POLICIES_LONG=full,first-1024,first-512,topk-4,topk-2,topk-1,threshold,oracle
+fi
 
 # 1. mixed long-context suite (facts in real text, 1-3k-token documents, short answers): QA F1, then
 #    the same outcomes scored by `contains`
@@ -27,11 +32,11 @@ $ADACTX eval "${MIXED[@]}" --n "$N_MIXED" --metric contains
 
 # 2. QMSum val (specific and general queries, seeded random order; gold turn spans): ROUGE-L, 32-token answers
 $ADACTX eval --data qmsum:val --n "$N_QMSUM" --budget 2048 --max-steps 6 --summary-tokens 32 \
-  --policies $POLICIES --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/qmsum-val
+  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/qmsum-val
 
 # 3. SQuALITY dev (no gold spans): ROUGE-L, 32-token answers
 $ADACTX eval --data squality:dev --n "$N_SQUALITY" --budget 2048 --max-steps 6 --summary-tokens 32 \
-  --policies $POLICIES --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/squality-dev
+  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/squality-dev
 
 # 4. figures for docs/results.md
 for run in mixed-val qmsum-val squality-dev; do
