@@ -69,6 +69,8 @@ def _family(policy: str) -> str:
         return "first-L (prefix)"
     if policy.startswith("topk-"):
         return "top-K"
+    if policy.startswith("threshold"):
+        return "threshold (τ)"
     return policy
 
 
