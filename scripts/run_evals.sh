@@ -6,8 +6,8 @@
 # Sized for a shared 2-core CPU: short answers, budgets that cap the context, one run at a time.
 #
 # Two passes per task: first the baselines, the oracle and the sensitivity conditions over all examples,
-# then the same command with the knob sweep added (more prefix lengths and top-k sizes for
-# the Pareto plot), which computes only the new policies. `--n` may grow between invocations: a resumed
+# then the same command with the knob sweep added (more prefix lengths, top-k sizes and threshold τ
+# for the Pareto plot), which computes only the new policies. `--n` may grow between invocations: a resumed
 # run recomputes nothing it has. Run from scratch, these commands reproduce the same records (greedy
 # decoding; seeded sampling and bootstrap).
 set -euo pipefail
@@ -19,8 +19,8 @@ N_SQUALITY=${N_SQUALITY:-100}
 POLICIES=full,first-1024,topk-2,topk-4,threshold,oracle
 POLICIES_LONG=$POLICIES  # the QMSum and SQuALITY runs (budget 2048, so `full` is the longest prefix)
 if [ "${PASS:-sweep}" != main ]; then  # PASS=main: the first pass only
-  POLICIES=full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold,oracle
-  POLICIES_LONG=full,first-1024,first-512,topk-4,topk-2,topk-1,threshold,oracle
+  POLICIES=full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,oracle
+  POLICIES_LONG=full,first-1024,first-512,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,oracle
 fi
 
 # 1. mixed long-context suite (facts in real text, 1-3k-token documents, short answers): QA F1, then
@@ -41,5 +41,7 @@ $ADACTX eval --data squality:dev --n "$N_SQUALITY" --budget 2048 --max-steps 6 -
 # 4. figures for docs/results.md
 for run in mixed-val qmsum-val squality-dev; do
   short=${run%%-*}
-  for fig in runs/$run/figures/*.png; do cp "$fig" "docs/figures/eval_${short}_$(basename "$fig")"; done
+  for fig in pareto context_sizes decisions_threshold; do
+    cp "runs/$run/figures/$fig.png" "docs/figures/eval_${short}_$fig.png"
+  done
 done
