@@ -200,17 +200,15 @@ class HFReader:
         return ReaderSession(self, self.encode(head), self.encode(tail))
 
 
-class ReaderSession:
-    """An append-only context over one query, with its KV cache and exact accounting."""
+class AppendOnlyContext:
+    """The window arithmetic of an append-only context, shared by the real session and the memo's.
 
-    def __init__(self, reader: HFReader, head_ids: list[int], tail_ids: list[int]):
-        self.reader = reader
-        self.tail_ids = tail_ids
-        self.context_ids: list[int] = []  # head + chunks, all computed into the cache
-        self.usage = Usage()
-        self.seconds = 0.0  # wall time spent inside the model (forward passes and sampling)
-        self._cache = None
-        self._append_ids(head_ids)
+    Subclasses keep ``reader`` (anything with ``encode`` and ``max_context``), ``tail_ids`` and
+    ``context_ids``, and define ``_append_ids`` (compute the tokens, or only record them)."""
+
+    reader: HFReader
+    tail_ids: list[int]
+    context_ids: list[int]
 
     @property
     def n_context(self) -> int:
@@ -229,6 +227,22 @@ class ReaderSession:
             )
         self._append_ids(ids)
         return len(ids)
+
+    def _append_ids(self, ids: list[int]) -> None:
+        raise NotImplementedError
+
+
+class ReaderSession(AppendOnlyContext):
+    """An append-only context over one query, with its KV cache and exact accounting."""
+
+    def __init__(self, reader: HFReader, head_ids: list[int], tail_ids: list[int]):
+        self.reader = reader
+        self.tail_ids = tail_ids
+        self.context_ids: list[int] = []  # head + chunks, all computed into the cache
+        self.usage = Usage()
+        self.seconds = 0.0  # wall time spent inside the model (forward passes and sampling)
+        self._cache = None
+        self._append_ids(head_ids)
 
     def _append_ids(self, ids: list[int]) -> None:
         if not ids:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adactx.errors import AdactxError
-from adactx.reader import Generation
+from adactx.reader import AppendOnlyContext, Generation
 from adactx.types import Usage
 
 SCHEMA = """
@@ -188,7 +188,7 @@ class _Stored:
     first_token_entropy: float
 
 
-class MemoSession:
+class MemoSession(AppendOnlyContext):
     """A ``ReaderSession`` look-alike: records appends, computes only on a memo miss."""
 
     def __init__(self, memo_reader: MemoReader, head_ids: list[int], tail_ids: list[int]):
@@ -200,22 +200,6 @@ class MemoSession:
         self.usage = Usage()
         self.seconds = 0.0
         self._append_ids(head_ids)
-
-    @property
-    def n_context(self) -> int:
-        return len(self.context_ids)
-
-    def room(self, reserve_new: int = 64) -> int:
-        return self.memo_reader.max_context - self.n_context - len(self.tail_ids) - reserve_new
-
-    def append(self, text: str) -> int:
-        ids = self.memo_reader.encode(text)
-        if len(ids) > self.room(0):
-            raise AdactxError(
-                f"context full: {len(ids)} more tokens would exceed the window of {self.memo_reader.max_context}"
-            )
-        self._append_ids(ids)
-        return len(ids)
 
     def _append_ids(self, ids: list[int]) -> None:
         if not ids:
