@@ -1,4 +1,5 @@
-"""Where the real data lives: ``$ADACTX_DATA``, else ``../shared/data`` next to the repo or the cwd.
+"""Where the real data lives: ``$ADACTX_DATA``, else ``../shared/data`` next to the repo or the cwd, or
+next to the local checkout this repo was cloned from (a scratch clone of a checkout finds its data).
 
 root = data_root()                     # Path, or AdactxError saying how to point at the data
 path = data_file("qmsum", "ALL", "jsonl", "val.jsonl")
@@ -15,12 +16,32 @@ ENV_VAR = "ADACTX_DATA"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def local_origin(repo: Path = _REPO_ROOT) -> Path | None:
+    """The checkout ``repo`` was cloned from, when its ``origin`` remote is a local directory."""
+    config = repo / ".git" / "config"
+    if not config.is_file():
+        return None
+    section = ""
+    for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == '[remote "origin"]' and line.startswith("url"):
+            url = line.partition("=")[2].strip().removeprefix("file://")
+            path = (repo / url).resolve() if url else None
+            return path if path is not None and path.is_dir() else None
+    return None
+
+
 def candidate_roots() -> list[Path]:
     """Places searched in order when ``$ADACTX_DATA`` is unset."""
     cwd = Path.cwd().resolve()
     found = [_REPO_ROOT.parent / "shared" / "data"]
     for base in (cwd, *cwd.parents):
         found += [base / "shared" / "data", base.parent / "shared" / "data"]
+    origin = local_origin()
+    if origin is not None:
+        found.append(origin.parent / "shared" / "data")
     return list(dict.fromkeys(found))
 
 
