@@ -6,7 +6,6 @@ import pytest
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(TESTS))  # `import helpers` from any test folder
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a hub
@@ -20,9 +19,15 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.exists():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """The real data root, found as the library finds it (``adactx.data.paths``); skip without it."""
+    from adactx.data.paths import data_root
+
+    from adactx.errors import AdactxError
+
+    try:
+        return data_root()
+    except AdactxError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture()
