@@ -21,7 +21,6 @@ def pytest_configure(config):
 def shared_data() -> Path:
     """The real data root, found as the library finds it (``adactx.data.paths``); skip without it."""
     from adactx.data.paths import data_root
-
     from adactx.errors import AdactxError
 
     try:
