@@ -30,8 +30,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+from adactx.rl.settings import EpisodeSettings
 
-from adactx.config import require_positive
+from adactx.config import DEFAULT_ENCODER, require_positive, values_of
 from adactx.errors import AdactxError
 
 FIXED_PREFIXES = ("full", "first-", "topk-")
@@ -54,7 +55,10 @@ IDENTITY = (
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(EpisodeSettings):
+    """What an evaluation runs: the episode settings (``EpisodeSettings``: controller + document, with the
+    RL defaults) plus the data, the policies, the oracle's tree and the statistics."""
+
     data: str = field(default="qmsum:val", metadata={"help": "data set NAME[:SPLIT] (adactx data list)"})
     n: int | None = field(
         default=100, metadata={"help": "examples (a seeded random sample of a file-backed set)"}
@@ -64,16 +68,7 @@ class EvalConfig:
         default=("full", "first-1024", "topk-4", "threshold", "oracle"),
         metadata={"help": "baseline policy names (adactx.graphs.policies) and `oracle`"},
     )
-    budget: int = field(
-        default=4096, metadata={"help": "most document tokens per query (`full` reads this much)"}
-    )
-    max_steps: int = field(default=8, metadata={"help": "most controller steps per query"})
-    answer_tokens: int = field(default=16, metadata={"help": "most tokens in a QA answer"})
-    summary_tokens: int = field(default=64, metadata={"help": "most tokens in a query-focused summary"})
-    draft_tokens: int = field(default=6, metadata={"help": "tokens in a confidence draft"})
-    chunk_tokens: int = field(default=256, metadata={"help": "tokens per chunk"})
-    index_kind: str = field(default="hybrid", metadata={"help": "hybrid | dense | bm25"})
-    encoder: str = field(default="minilm", metadata={"help": "minilm | hashing"})
+    encoder: str = field(default=DEFAULT_ENCODER, metadata={"help": "retrieval encoder: minilm | hashing"})
     lambdas: tuple[float, ...] = field(
         default=(0.0, 0.02, 0.05), metadata={"help": "λ per 1k tokens computed"}
     )
@@ -120,8 +115,8 @@ class EvalConfig:
             parse_action(spec)
         if self.n is not None and self.n < 1:
             raise AdactxError(f"EvalConfig.n: must be >= 1, got {self.n}")
-        require_positive(self, "budget", "max_steps", "answer_tokens", "summary_tokens", "draft_tokens",
-                         "chunk_tokens", "n_boot", "prefix_tokens", "topk")
+        super().__post_init__()
+        require_positive(self, "n_boot", "prefix_tokens", "topk")
         if self.oracle_depth < 0:
             raise AdactxError(f"EvalConfig.oracle_depth: must be >= 0, got {self.oracle_depth}")
         if any(x < 0 for x in self.lambdas) or not self.lambdas:
@@ -317,13 +312,7 @@ def run_eval(
     memo_reader = MemoReader(base_reader, memo)
     encoder = encoder or load_encoder(cfg.encoder)
     env_cfg = EnvConfig(
-        budget=cfg.budget,
-        max_steps=cfg.max_steps,
-        draft_tokens=cfg.draft_tokens,
-        answer_tokens=cfg.answer_tokens,
-        summary_tokens=cfg.summary_tokens,
-        chunk_tokens=cfg.chunk_tokens,
-        index_kind=cfg.index_kind,
+        **values_of(EpisodeSettings, cfg),
         actions=tuple(
             dict.fromkeys([*cfg.oracle_actions, "retrieve", "extend", "refine", "answer", "summarize"])
         ),
