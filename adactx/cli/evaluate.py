@@ -10,7 +10,7 @@ app = typer.Typer(
 
 from adactx.cli import longctx
 from adactx.cli.options import option, split_list
-from adactx.rl.evaluate import EvalConfig
+from adactx.rl.eval_config import EvalConfig
 
 app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)

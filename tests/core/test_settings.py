@@ -8,7 +8,7 @@ import typer.main
 from adactx.graphs.graph import load_session, recorded_settings
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl.env import EnvConfig
-from adactx.rl.evaluate import EvalConfig
+from adactx.rl.eval_config import EvalConfig
 from adactx.rl.settings import RL_DEFAULTS, EpisodeSettings
 from helpers import tiny_reader
 from typer.testing import CliRunner
