@@ -12,17 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adactx.config import ControllerSettings
+from adactx.protocols import ChunkTree, Index, Reader, ReaderSession
+
+if TYPE_CHECKING:
+    import numpy as np
+    from adactx.graphs.policies import Policy
 
 
 @dataclass
 class RunCache:
     """Per-run derived values: the live reader session and the query's retrieval scores."""
 
-    session: Any = None
-    scores: Any = None  # np.ndarray, one score per chunk
+    session: ReaderSession | None = None
+    scores: np.ndarray | None = None  # one score per chunk
 
 
 __all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
@@ -30,10 +35,10 @@ __all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
 
 @dataclass
 class ControllerContext:
-    reader: Any  # adactx.reader.HFReader (or anything with .session(query, task))
-    tree: Any  # adactx.retrieval.chunking.ChunkTree
-    index: Any  # adactx.retrieval.index.ChunkIndex over tree.chunks
-    policy: Any  # adactx.graphs.policies.Policy
+    reader: Reader  # adactx.reader.HFReader, the memo's MemoReader, an HTTP reader
+    tree: ChunkTree  # adactx.retrieval.chunking.ChunkTree
+    index: Index  # adactx.retrieval.index.ChunkIndex over tree.chunks
+    policy: Policy  # adactx.graphs.policies
     settings: ControllerSettings = field(default_factory=ControllerSettings)
     runs: dict[str, RunCache] = field(default_factory=dict)
     on_step: Callable[[Any], None] | None = None  # called with each finished Step (progress display)
