@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 from adactx.graphs.context import ControllerContext
-from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece
+from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece, question_of
 
 from adactx.types import Step, Usage
 
@@ -30,7 +30,7 @@ def ensure_session(state: ControllerState, ctx: ControllerContext):
     """The run's live reader session; after a resume it is rebuilt by re-reading the pieces."""
     run = ctx.run(state["run_id"])
     if run.session is None:
-        run.session = ctx.reader.session(state["query"], state["task"])
+        run.session = ctx.reader.session(question_of(state), state["task"])
         for piece in state.get("pieces", []):
             run.session.append(_piece_text(ctx, piece))
     return run.session
@@ -39,7 +39,7 @@ def ensure_session(state: ControllerState, ctx: ControllerContext):
 def retrieval_scores(state: ControllerState, ctx: ControllerContext) -> np.ndarray:
     run = ctx.run(state["run_id"])
     if run.scores is None:
-        run.scores = np.asarray(ctx.index.scores(state["query"]), dtype=np.float32)
+        run.scores = np.asarray(ctx.index.scores(question_of(state)), dtype=np.float32)
     return run.scores
 
 
@@ -223,7 +223,7 @@ def _refine(state: ControllerState, ctx: ControllerContext, action: Action) -> d
         candidates += ctx.tree.sentences(cid)
     if not candidates:
         return {"_added": []}
-    scores = np.asarray(ctx.index.rank_sentences(state["query"], [s.text for s in candidates]))
+    scores = np.asarray(ctx.index.rank_sentences(question_of(state), [s.text for s in candidates]))
     best = [candidates[i] for i in np.argsort(-scores, kind="stable")[: ctx.settings.refine_sentences]]
     best.sort(key=lambda s: s.start)
     pieces = [
@@ -263,7 +263,7 @@ def _summarize(state: ControllerState, ctx: ControllerContext, action: Action) -
         gen = session.answer(s.summary_tokens)
         summaries.append(gen.text)
         total = total + session.usage
-    final = ctx.reader.session(state["query"], "summary")
+    final = ctx.reader.session(question_of(state), "summary")
     for i, text in enumerate(summaries):
         part_text = f"\nPart {i + 1}: {text}"
         if ctx.reader.count_tokens(part_text) + 2 <= final.room(s.summary_tokens + 8):
