@@ -66,7 +66,7 @@ def checkout(rev: str, work: Path) -> tuple[str, Path]:
 def run_eval(python: Path, tree: Path, out: Path, memo: Path, options: list[str]) -> float:
     env = {**os.environ, "ADACTX_CACHE": str(tree / ".replay-cache"), "OMP_NUM_THREADS": "1",
            "ADACTX_DATA": os.environ.get("ADACTX_DATA", str(REPO.parent / "shared" / "data"))}
-    argv = [*options, "--policies", POLICIES, "--lambda", "0,0.02,0.05", "--out", str(out), "--memo", str(memo)]
+    argv = ["eval", *options, "--policies", POLICIES, "--lambda", "0,0.02,0.05", "--out", str(out), "--memo", str(memo)]
     code = f"from adactx.cli import main; main({argv!r})"
     t0 = time.perf_counter()
     with (out.parent / f"{out.name}.log").open("w") as log:
