@@ -4,7 +4,7 @@
 
     cm = ContextManager(policy="threshold", budget=2048)
     doc = cm.add("meeting.txt")                      # a path, or text with add_text()
-    result = cm.ask("What did they decide?", doc)    # -> Result(answer, trace, usage, run_id)
+    result = cm.ask("What did they decide?", doc)    # -> Result(answer, trace, usage, session_id)
     print(result.answer, result.trace.context_tokens, "of", result.trace.doc_tokens, "tokens read")
 
 Every session is persisted with LangGraph's SQLite checkpointer (``db``, default
@@ -56,13 +56,21 @@ def check_questions(questions: list[str]) -> None:
 
 @dataclass
 class Result:
+    """One question's answer and trace. ``session_id`` names the session (``adactx trace show ID``);
+    ``trace.run_id`` names this question's run within it (``<session_id>/<i>``)."""
+
     answer: str
     trace: Trace
-    run_id: str
+    session_id: str
 
     @property
     def usage(self) -> Usage:
         return self.trace.usage
+
+    @property
+    def run_id(self) -> str:
+        """The former name of ``session_id`` (kept for callers written before the rename)."""
+        return self.session_id
 
 
 @dataclass

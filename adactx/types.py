@@ -168,6 +168,8 @@ class Step:
 
 @dataclass
 class Trace:
+    """One question's episode. ``run_id`` is this question's run (``<session_id>/<i>`` in a session)."""
+
     run_id: str
     doc_id: str
     question: str

@@ -80,7 +80,8 @@ def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, m
     results = cm.ask_many(questions, doc_id, task=task, progress=progress, on_step=_step_printer(console))
     for result in results:
         _print_result(console, result)
-    console.print(f"run id: [bold]{results[0].run_id}[/]  (adactx trace show {results[0].run_id})")
+    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
+    console.print(f"run id: [bold]{results[0].session_id}[/]  (adactx trace show {results[0].session_id})")
 
 
 def _print_result(console, result) -> None:
