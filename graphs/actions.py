@@ -48,7 +48,7 @@ def read_chunks(state: ControllerState) -> set[int]:
     return {p["chunk_id"] for p in state.get("pieces", [])}
 
 
-def room(state: ControllerState, ctx: ControllerContext) -> int:
+def addable_tokens(state: ControllerState, ctx: ControllerContext) -> int:
     """Document tokens that may still be added: the budget, and the reader's window."""
     budget_left = ctx.settings.budget - state.get("context_tokens", 0)
     session = ensure_session(state, ctx)
@@ -74,7 +74,7 @@ def _unread_by_score(state: ControllerState, ctx: ControllerContext) -> list[int
 
 # --- mask and observation ------------------------------------------------------------------------
 def action_mask(state: ControllerState, ctx: ControllerContext) -> dict[str, bool]:
-    left = room(state, ctx)
+    left = addable_tokens(state, ctx)
     unread = [c for c in ctx.tree.chunks if c.chunk_id not in read_chunks(state)]
     fits = any(c.n_tokens + 2 <= left for c in unread)
     summary = state["task"] in SUMMARY_TASKS
@@ -157,7 +157,7 @@ def apply_action(state: ControllerState, ctx: ControllerContext, action: Action)
 def _add_pieces(state: ControllerState, ctx: ControllerContext, pieces: list[Piece]) -> dict:
     """Append pieces in order while they fit; returns the state update with ``_added``."""
     session = ensure_session(state, ctx)
-    left = room(state, ctx)
+    left = addable_tokens(state, ctx)
     added: list[Piece] = []
     for piece in pieces:
         if piece["tokens"] + 2 > left:
@@ -180,7 +180,7 @@ def _chunk_piece(ctx: ControllerContext, chunk_id: int) -> Piece:
 def _retrieve(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
     """The ``k`` best unread chunks that still fit (a chunk too large for the room is passed over)."""
     k = action.amount or ctx.settings.retrieve_k
-    left, chosen = room(state, ctx), []
+    left, chosen = addable_tokens(state, ctx), []
     for cid in _unread_by_score(state, ctx):
         n = ctx.tree.chunks[cid].n_tokens + 2
         if n <= left:
@@ -289,4 +289,4 @@ def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[A
     return stop, f"{action.name} masked"
 
 
-__all__ = ["ACTIONS", "action_mask", "apply_action", "ensure_session", "observe", "room", "valid_or_answer"]
+__all__ = ["ACTIONS", "action_mask", "addable_tokens", "apply_action", "ensure_session", "observe", "valid_or_answer"]
