@@ -32,6 +32,12 @@ IDENTITY = (
     "oracle_depth",
     "mixed_lengths",
     "model",
+    # settings EvalConfig gained from EpisodeSettings; a config.json written before has their defaults
+    "retrieve_k",
+    "extend_tokens",
+    "refine_chunks",
+    "refine_sentences",
+    "part_tokens",
 )
 
 
