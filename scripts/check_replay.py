@@ -13,6 +13,7 @@ per revision). The base runs first and fills the memo; an unchanged head then on
 Compared, per (example, policy | oracle node): every field of every record (answer, score, metrics,
 usage/tokens, context tokens, pieces, steps, stop reason, features, evidence recall) except ``wall_s``
 (a clock); and the summary's tables (rows, rewards per λ, groups) except their wall-clock column.
+The default reader is converted from its GGUF once and hard-linked into the other revision's cache.
 Sized for a busy 2-core box: a few minutes for the base run, well under one for an unchanged head.
 """
 
@@ -61,6 +62,17 @@ def checkout(rev: str, work: Path) -> tuple[str, Path]:
     if not where.startswith(str(tree)):
         raise SystemExit(f"{rev}: its python imports adactx from {where}, not from {tree}")
     return sha, python
+
+
+def share_converted_model(trees: list[Path]) -> None:
+    """The default reader is converted from its GGUF once (minutes on a busy box) and hard-linked into
+    the other revision's cache: the same weights are an input of both runs, not what is compared."""
+    done = [t / ".replay-cache" / "models" for t in trees if (t / ".replay-cache" / "models").is_dir()]
+    for tree in trees:
+        target = tree / ".replay-cache" / "models"
+        if done and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["cp", "-al", str(done[0]), str(target)], check=True)
 
 
 def run_eval(python: Path, tree: Path, out: Path, memo: Path, options: list[str]) -> float:
@@ -142,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             out = args.work / "runs" / sha[:10] / name
             shutil.rmtree(out, ignore_errors=True)
             out.parent.mkdir(parents=True, exist_ok=True)
+            share_converted_model([base_py.parents[2], head_py.parents[2]])
             seconds = run_eval(python, python.parents[2], out, memo, options)
             print(f"  ran {name} at {sha[:10]} in {seconds:.0f} s", file=sys.stderr)
             outs.append(out)
