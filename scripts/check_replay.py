@@ -29,14 +29,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-POLICIES = "full,first-1024,topk-2,topk-4,threshold,oracle"
-# (run name, adactx eval options): the settings of scripts/run_evals.sh on a few examples each
+POLICIES = "full,first-1024,topk-4,threshold,oracle"  # the eval defaults: the baselines and the oracle
+# (run name, adactx eval options): the settings of scripts/run_evals.sh on a few examples each (sized
+# for a 2-core box shared by several jobs; --n grows them: the memo keeps what a smaller run computed)
 SLICES = [
-    ("mixed-val", ["--data", "mixed:val", "--n", "16", "--budget", "3072", "--max-steps", "6",
+    ("mixed-val", ["--data", "mixed:val", "--n", "8", "--budget", "3072", "--max-steps", "6",
                    "--answer-tokens", "12", "--oracle-depth", "2"]),
-    ("qmsum-val", ["--data", "qmsum:val", "--n", "4", "--budget", "2048", "--max-steps", "6",
+    ("qmsum-val", ["--data", "qmsum:val", "--n", "2", "--budget", "2048", "--max-steps", "6",
                    "--summary-tokens", "32", "--oracle-depth", "1"]),
-    ("squality-dev", ["--data", "squality:dev", "--n", "4", "--budget", "2048", "--max-steps", "6",
+    ("squality-dev", ["--data", "squality:dev", "--n", "2", "--budget", "2048", "--max-steps", "6",
                       "--summary-tokens", "32", "--oracle-depth", "1"]),
 ]
 VOLATILE = {"wall_s"}
@@ -137,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--head", default="HEAD")
     parser.add_argument("--work", type=Path, default=Path("/tmp/adactx-replay"))
     parser.add_argument("--quick", action="store_true", help="only the first slice, 4 examples")
+    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (2: 16/4/4)")
     parser.add_argument("--clean", action="store_true", help="remove the worktrees afterwards")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    slices = [(SLICES[0][0], [*SLICES[0][1][:3], "4", *SLICES[0][1][4:]])] if args.quick else SLICES
+    slices = [(name, [*opts[:3], str(int(opts[3]) * args.n_scale), *opts[4:]]) for name, opts in SLICES]
+    slices = [(slices[0][0], [*slices[0][1][:3], "4", *slices[0][1][4:]])] if args.quick else slices
     (base_sha, base_py), (head_sha, head_py) = checkout(args.base, args.work), checkout(args.head, args.work)
     memo = args.work / f"memo-{base_sha[:10]}.sqlite"  # one memo, shared by both revisions
     print(f"base {args.base} = {base_sha[:10]}, head {args.head} = {head_sha[:10]}; memo {memo}")
