@@ -24,17 +24,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunCache:
-    """Per-run derived values: the live reader session and the query's retrieval scores."""
+    """Per-run derived values: the live reader session and the question's retrieval scores."""
 
     session: ReaderSession | None = None
     scores: np.ndarray | None = None  # one score per chunk
 
 
-__all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
-
-
 @dataclass
 class ControllerContext:
+    """What the nodes receive at run time, typed by the seams of ``adactx.protocols``."""
+
     reader: Reader  # adactx.reader.HFReader, the memo's MemoReader, an HTTP reader
     tree: ChunkTree  # adactx.retrieval.chunking.ChunkTree
     index: Index  # adactx.retrieval.index.ChunkIndex over tree.chunks
@@ -49,3 +48,6 @@ class ControllerContext:
     def release(self, run_id: str) -> None:
         """Drop a finished run's KV cache."""
         self.runs.pop(run_id, None)
+
+
+__all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
