@@ -33,7 +33,7 @@ POLICIES = "full,first-1024,topk-4,threshold,oracle"  # the eval defaults: the b
 # (run name, adactx eval options): the settings of scripts/run_evals.sh on a few examples each (sized
 # for a 2-core box shared by several jobs; --n grows them: the memo keeps what a smaller run computed)
 SLICES = [
-    ("mixed-val", ["--data", "mixed:val", "--n", "8", "--budget", "3072", "--max-steps", "6",
+    ("mixed-val", ["--data", "mixed:val", "--n", "4", "--budget", "3072", "--max-steps", "6",
                    "--answer-tokens", "12", "--oracle-depth", "2"]),
     ("qmsum-val", ["--data", "qmsum:val", "--n", "2", "--budget", "2048", "--max-steps", "6",
                    "--summary-tokens", "32", "--oracle-depth", "1"]),
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--head", default="HEAD")
     parser.add_argument("--work", type=Path, default=Path("/tmp/adactx-replay"))
     parser.add_argument("--quick", action="store_true", help="only the first slice, 4 examples")
-    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (2: 16/4/4)")
+    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (4: 16/8/8)")
     parser.add_argument("--clean", action="store_true", help="remove the worktrees afterwards")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
