@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from adactx.data.lengths import answer_length, reference_lengths, summary_length
 from helpers import tiny_tokenizer
 
+from adactx.data.lengths import answer_length, reference_lengths, summary_length
 from adactx.errors import AdactxError
 from adactx.types import Document, Example
 
