@@ -14,12 +14,21 @@ The reader, encoder and graphs are built lazily and reused across calls.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from adactx.config import (
+    DEFAULT_ENCODER,
+    DEFAULT_POLICY,
+    ControllerSettings,
+    DocumentSettings,
+    field_default,
+    values_of,
+)
 from adactx.errors import AdactxError
 from adactx.reader import cache_dir
 from adactx.types import Document, Trace, Usage
@@ -62,28 +71,43 @@ class _Indexed:
 
 @dataclass
 class ContextManager:
-    """Adaptive-context QA and summaries over long documents with the offline reader by default."""
+    """Adaptive-context QA and summaries over long documents with the offline reader by default.
+
+    ``settings`` (an ``adactx.config.ControllerSettings``, or a dict of its fields) holds the controller's
+    knobs; ``budget`` and ``max_steps`` are shortcuts that override it (None: the settings' value).
+    """
 
     model: str | None = None
-    policy: str | Any = "threshold"
-    budget: int = 4096
-    max_steps: int = 12
-    index_kind: str = "hybrid"
-    encoder: str | Any = "minilm"
-    chunk_tokens: int = 256
+    policy: str | Any = DEFAULT_POLICY
+    budget: int | None = None
+    max_steps: int | None = None
+    index_kind: str = field_default(DocumentSettings, "index_kind")
+    encoder: str | Any = DEFAULT_ENCODER
+    chunk_tokens: int = field_default(DocumentSettings, "chunk_tokens")
     db: str | Path | None = None
     reader: Any = None
-    settings: dict = field(default_factory=dict)  # extra ControllerSettings fields
+    settings: ControllerSettings | dict = field(default_factory=ControllerSettings)
 
     def __post_init__(self) -> None:
-        if int(self.budget) < MIN_BUDGET:
-            raise AdactxError(f"budget {self.budget}: below the minimum of {MIN_BUDGET} tokens")
-        if int(self.max_steps) < 1:
-            raise AdactxError(f"max_steps {self.max_steps}: must be >= 1")
+        base = values_of(ControllerSettings, self.settings) if is_dataclass(self.settings) else {}
+        extra = self.settings if isinstance(self.settings, dict) else {}
+        shortcuts = {"budget": self.budget, "max_steps": self.max_steps}
+        values = {**base, **extra, **{k: v for k, v in shortcuts.items() if v is not None}}
+        if int(values.get("budget", field_default(ControllerSettings, "budget"))) < MIN_BUDGET:
+            raise AdactxError(f"budget {values['budget']}: below the minimum of {MIN_BUDGET} tokens")
+        if int(values.get("max_steps", 1)) < 1:
+            raise AdactxError(f"max_steps {values['max_steps']}: must be >= 1")
+        self.settings = ControllerSettings(**values)
+        self.budget, self.max_steps = self.settings.budget, self.settings.max_steps
+        self.documents = DocumentSettings(chunk_tokens=self.chunk_tokens, index_kind=self.index_kind)
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session
         self._docs: dict[str, _Indexed] = {}
         self._saver = None
         self._encoder = None
+
+    def controller_settings(self) -> ControllerSettings:
+        """The settings a session runs with (``budget``/``max_steps`` may have been set since)."""
+        return replace(self.settings, budget=int(self.budget), max_steps=int(self.max_steps))
 
     # --- building blocks (lazy) -----------------------------------------------------------------
     @staticmethod
@@ -196,7 +220,12 @@ class ContextManager:
         session_id = session_id or uuid.uuid4().hex[:10]
         ctx = self._context(indexed, on_step)
         graph = build_session_graph(checkpointer=self.checkpointer(), progress=progress)
-        meta = {"doc": indexed.document.source or indexed.document.doc_id, "created": now_iso()}
+        meta = {
+            "doc": indexed.document.source or indexed.document.doc_id,
+            "created": now_iso(),
+            # for the record (`recorded_settings`); LangGraph keeps only scalar metadata, hence JSON text
+            "settings": json.dumps(asdict(self.controller_settings())),
+        }
         config = session_config(session_id, self.max_steps, len(questions), meta)
         state = {
             "session_id": session_id,
@@ -205,8 +234,6 @@ class ContextManager:
             "policy": getattr(self._policy, "name", str(self.policy)),
             "task": task,
             "doc_path": indexed.document.source,
-            "budget": int(self.budget),
-            "max_steps": int(self.max_steps),
             "questions": list(questions),
             "results": [],
             "cursor": 0,
@@ -216,7 +243,8 @@ class ContextManager:
 
     def resume(self, session_id: str, doc: str | None = None, on_step=None) -> list[Result]:
         """Finish an interrupted session (its document must be loaded: ``add`` it, or it is re-read
-        from the path the session recorded)."""
+        from the path the session recorded). It runs with this façade's settings; the ones the session
+        started with are in ``adactx.graphs.graph.recorded_settings`` (``adactx trace resume`` uses them)."""
         from adactx.graphs.graph import build_session_graph, load_session, session_config
 
         values = load_session(self.checkpointer(), session_id)
@@ -225,7 +253,6 @@ class ContextManager:
                 raise AdactxError(f"session {session_id}: its document was text, not a file; add it first")
             self.add(values["doc_path"])
         indexed = self._doc(doc or values["doc_id"])
-        self.budget, self.max_steps = values.get("budget", self.budget), values.get("max_steps", self.max_steps)
         if isinstance(self.policy, str):  # a policy object handed in by an app is kept as it is
             self._policy = self._make_policy(values["policy"])
         graph = build_session_graph(checkpointer=self.checkpointer())
@@ -234,14 +261,13 @@ class ContextManager:
         return [Result(t["answer"], Trace.from_dict(t), session_id) for t in final["results"]]
 
     def _context(self, indexed: _Indexed, on_step=None):
-        from adactx.graphs.context import ControllerContext, ControllerSettings
+        from adactx.graphs.context import ControllerContext
 
-        settings = ControllerSettings(budget=int(self.budget), max_steps=int(self.max_steps), **self.settings)
         return ControllerContext(
             reader=self._reader(),
             tree=indexed.tree,
             index=indexed.index,
             policy=self._policy,
-            settings=settings,
+            settings=self.controller_settings(),
             on_step=on_step,
         )

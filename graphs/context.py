@@ -1,5 +1,6 @@
 """Run-time objects the controller's nodes receive through LangGraph's ``context_schema``.
 
+``ControllerSettings`` (the controller's knobs) lives in ``adactx.config`` and is re-exported here.
 Nothing here is persisted: the reader (with its live KV cache per run), the document's chunk tree and
 index, the policy, the budget. Tests hand in tiny readers and hashing encoders; apps hand in their own.
 
@@ -10,29 +11,10 @@ index, the policy, the budget. Tests hand in tiny readers and hashing encoders; 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from adactx.config import require_positive
-
-
-@dataclass
-class ControllerSettings:
-    """Knobs of the controller loop (each bounded; the budget and step limit always end the loop)."""
-
-    budget: int = field(default=4096, metadata={"help": "most document tokens the reader may read per query"})
-    max_steps: int = field(default=12, metadata={"help": "most controller steps per query (then it answers)"})
-    retrieve_k: int = field(default=2, metadata={"help": "chunks added by one `retrieve`"})
-    extend_tokens: int = field(default=1024, metadata={"help": "tokens added by one `extend`"})
-    refine_chunks: int = field(default=3, metadata={"help": "next-best chunks whose best sentences `refine` adds"})
-    refine_sentences: int = field(default=4, metadata={"help": "sentences `refine` keeps"})
-    draft_tokens: int = field(default=8, metadata={"help": "tokens in the cheap draft that measures confidence"})
-    answer_tokens: int = field(default=48, metadata={"help": "most tokens in an answer"})
-    summary_tokens: int = field(default=160, metadata={"help": "most tokens in a summary"})
-    part_tokens: int = field(default=1536, metadata={"help": "tokens per part in hierarchical summaries"})
-
-    def __post_init__(self) -> None:
-        require_positive(self, *(f.name for f in fields(self)))
+from adactx.config import ControllerSettings
 
 
 @dataclass
@@ -41,6 +23,9 @@ class RunCache:
 
     session: Any = None
     scores: Any = None  # np.ndarray, one score per chunk
+
+
+__all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
 
 
 @dataclass

@@ -11,6 +11,7 @@ again with ``None`` on the same thread resumes it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -114,14 +115,15 @@ def trace_from_state(state: dict, doc_id: str, policy: str, doc_tokens: int) -> 
 
 # --- session graph ------------------------------------------------------------------------------
 class SessionState(TypedDict, total=False):
+    """One session's persisted values. The settings it ran with are not state (the façade owns them);
+    they are recorded in the checkpoint metadata (``recorded_settings``)."""
+
     session_id: str
     doc_id: str
     doc_tokens: int
     policy: str
     task: str
     doc_path: str
-    budget: int
-    max_steps: int
     questions: list[str]
     results: list[dict]  # Trace.to_dict() per finished question
     cursor: int
@@ -219,6 +221,18 @@ def load_session(saver, session_id: str) -> dict:
     return values
 
 
+def recorded_settings(saver, session_id: str) -> dict:
+    """The controller settings a session started with: the ``settings`` its checkpoints' metadata
+    records, or, for sessions saved before that, the ``budget``/``max_steps`` its state carried."""
+    old: dict = {}
+    for tup in saver.list({"configurable": {"thread_id": session_id}}):
+        if (tup.metadata or {}).get("settings"):
+            return dict(json.loads(tup.metadata["settings"]))
+        values = tup.checkpoint.get("channel_values", {})
+        old = old or {k: values[k] for k in ("budget", "max_steps") if k in values}
+    return old
+
+
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
 
@@ -230,6 +244,7 @@ __all__ = [
     "list_sessions",
     "load_session",
     "open_checkpointer",
+    "recorded_settings",
     "session_config",
     "trace_from_state",
 ]

@@ -4,7 +4,7 @@
     out = s2_attention_flash(q, k, v)        # (B, H, T, D) fp16/bf16 CUDA tensors -> (B, H, T, D)
 
 Every group of every batch row becomes one "sequence" of a varlen batch: ``cu_seqlens`` lists the
-group boundaries of :func:`adactx.kernels.s2attn.group_bounds`, offset by ``b·T`` per row. The two
+group boundaries of :func:`adactx.kernels.s2groups.group_bounds`, offset by ``b·T`` per row. The two
 head sets (unshifted, shifted) have different boundaries and run as two calls. This is what
 LongLoRA's own flash-attn training kernel does, without the roll (the boundaries do the shifting).
 Checked against the reference in ``tests/kernels/test_flash.py`` when CUDA and flash-attn exist.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import torch
-from adactx.kernels.s2attn import GROUP_SIZE_RATIO, _kv_for_heads, head_shifts
+from adactx.kernels.s2groups import GROUP_SIZE_RATIO, head_shifts, kv_for_heads
 
 from adactx.errors import AdactxError
 from adactx.optional import HAS_FLASH_ATTN, install_hint
@@ -53,8 +53,8 @@ def s2_attention_flash(
             return x.transpose(1, 2).reshape(bsz * seq_len, x.shape[1], head_dim)
 
         q = flat(query[:, heads.start : heads.stop])
-        k = flat(_kv_for_heads(key, heads, n_heads))
-        v = flat(_kv_for_heads(value, heads, n_heads))
+        k = flat(kv_for_heads(key, heads, n_heads))
+        v = flat(kv_for_heads(value, heads, n_heads))
         o = flash_attn_varlen_func(
             q, k, v, cu, cu, longest, longest, dropout_p=0.0, softmax_scale=scaling, causal=True
         )

@@ -16,7 +16,7 @@ tokens and the first s tokens into one wrapped group; with a causal mask inside 
 tokens would attend to the last s (their future). Here, as in LongLoRA's flash-attn kernel, the
 wrapped group is split at the wrap point: the shifted heads see the two half-groups [0, s) and
 [T - s, T) separately, each causal. No token ever attends to a later one. When T is not a multiple
-of G the last group is shorter (see :func:`group_bounds`; the rule is the same in every path).
+of G the last group is shorter (see ``adactx.kernels.s2groups.group_bounds``; the rule is the same in every path).
 
 Paths, all with one signature ``(q, k, v, ratio, scaling) -> out`` on ``(B, H, T, D)`` tensors
 (``k``/``v`` may have fewer heads: grouped-query attention):
@@ -39,45 +39,18 @@ from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
+from adactx.kernels.s2groups import GROUP_SIZE_RATIO, group_size, head_shifts, kv_for_heads
 
 from adactx.optional import HAS_FLASH_ATTN
 
 NAME = "s2attn"
-GROUP_SIZE_RATIO = 0.25
 MODES = ("auto", "s2", "full")
 BACKENDS = ("auto", "sdpa", "flash", "reference")
 
 _state = {"mode": "auto", "backend": "auto", "ratio": GROUP_SIZE_RATIO}
 
 
-# --- grouping ------------------------------------------------------------------------------------
-def group_size(seq_len: int, ratio: float = GROUP_SIZE_RATIO) -> int:
-    """G = floor(T·ratio), at least 1."""
-    return max(1, int(seq_len * ratio))
-
-
-def group_bounds(seq_len: int, size: int, shift: int) -> list[int]:
-    """Segment boundaries (original positions) for one head set.
-
-    Roll the sequence by ``-shift``, cut it into consecutive groups of ``size``, and split any group
-    that contains the wrap point there. ``shift=0``: ``[0, G, 2G, ..., T]``; ``shift=G/2``:
-    ``[0, s, s+G, ..., T-s, T]`` when G divides T.
-    """
-    cuts = {0, seq_len}
-    cuts.update((start + shift) % seq_len for start in range(0, seq_len, size))
-    return sorted(cuts)
-
-
-def head_shifts(seq_len: int, n_heads: int, ratio: float = GROUP_SIZE_RATIO) -> list[tuple[range, list[int]]]:
-    """[(heads, bounds)] for the unshifted first half and the shifted second half of the heads."""
-    size = group_size(seq_len, ratio)
-    half = n_heads // 2
-    return [
-        (range(half), group_bounds(seq_len, size, 0)),
-        (range(half, n_heads), group_bounds(seq_len, size, size // 2)),
-    ]
-
-
+# --- grouping (adactx.kernels.s2groups) ----------------------------------------------------------
 def _runs(bounds: list[int]) -> Iterator[tuple[int, int, int]]:
     """Contiguous runs of equal-length segments: (start, length, count)."""
     i = 0
@@ -88,15 +61,6 @@ def _runs(bounds: list[int]) -> Iterator[tuple[int, int, int]]:
             j += 1
         yield bounds[i], length, j - i
         i = j
-
-
-def _kv_for_heads(x: torch.Tensor, heads: range, n_heads: int) -> torch.Tensor:
-    """The key/value heads that query heads ``heads`` read (GQA): (B, len(heads), T, D)."""
-    n_rep = n_heads // x.shape[1]
-    if n_rep == 1:
-        return x[:, heads.start : heads.stop]
-    index = torch.tensor([h // n_rep for h in heads], device=x.device)
-    return x.index_select(1, index)
 
 
 # --- reference (test oracle) -----------------------------------------------------------------------
@@ -188,8 +152,8 @@ def s2_attention_sdpa(
         if len(heads) == 0:
             continue
         q = query[:, heads.start : heads.stop]
-        k = _kv_for_heads(key, heads, n_heads)
-        v = _kv_for_heads(value, heads, n_heads)
+        k = kv_for_heads(key, heads, n_heads)
+        v = kv_for_heads(value, heads, n_heads)
         outputs.append(_grouped_causal_sdpa(q, k, v, bounds, scaling))
     return torch.cat(outputs, dim=1)  # (B, H, T, D)
 

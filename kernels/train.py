@@ -311,7 +311,13 @@ def train_longlora(
             if on_step is not None:
                 on_step(log)
 
-    meta = {
+    adapter_dir = save_adapter(model, output_dir / "adapter", _adapter_meta(cfg, factor, step, tokens_seen))
+    console.print(f"adapter saved to {adapter_dir}")
+    return adapter_dir
+
+
+def _adapter_meta(cfg: LongLoRATrainConfig, factor: float, step: int, tokens_seen: int) -> dict:
+    return {
         "base_model": cfg.model or "smollm2-135m",
         "rope_factor": factor,
         "target_length": cfg.target_length,
@@ -320,9 +326,6 @@ def train_longlora(
         "attention": cfg.attention,
         "seed": cfg.seed,
     }
-    adapter_dir = save_adapter(model, output_dir / "adapter", meta)
-    console.print(f"adapter saved to {adapter_dir}")
-    return adapter_dir
 
 
 def _append_log(output_dir: Path, log: StepLog) -> None:

@@ -29,8 +29,9 @@ from adactx.graphs.actions import SUMMARY_TASKS, apply_action, observe, valid_or
 from adactx.graphs.context import ControllerContext, ControllerSettings
 from adactx.graphs.state import ACTIONS, Action, Observation, initial_state
 from adactx.rl.rewards import RewardConfig, step_cost, terminal_reward
+from adactx.rl.settings import EpisodeSettings
 
-from adactx.config import require_positive
+from adactx.config import DEFAULT_ENCODER
 from adactx.errors import AdactxError
 from adactx.types import Example, Step, Usage
 
@@ -48,26 +49,14 @@ def parse_action(spec: str) -> Action:
 
 
 @dataclass
-class EnvConfig:
-    budget: int = field(default=4096, metadata={"help": "most document tokens read per query"})
-    max_steps: int = field(default=8, metadata={"help": "most controller steps per query"})
-    retrieve_k: int = field(default=2, metadata={"help": "chunks one default `retrieve` adds"})
-    extend_tokens: int = field(default=1024, metadata={"help": "tokens one default `extend` adds"})
+class EnvConfig(EpisodeSettings):
+    """An episode's settings (``EpisodeSettings``: controller + document, RL defaults) plus the env's own."""
+
     draft: bool = field(default=True, metadata={"help": "draft after each expansion (confidence features)"})
-    draft_tokens: int = field(default=6, metadata={"help": "tokens per confidence draft"})
-    answer_tokens: int = field(default=16, metadata={"help": "most tokens in a QA answer"})
-    summary_tokens: int = field(default=64, metadata={"help": "most tokens in a query-focused summary"})
-    chunk_tokens: int = field(default=256, metadata={"help": "tokens per chunk of the chunk tree"})
-    index_kind: str = field(default="hybrid", metadata={"help": "hybrid | dense | bm25"})
     actions: tuple[str, ...] = field(default=DEFAULT_ACTIONS, metadata={"help": "the discrete action set"})
 
     def __post_init__(self) -> None:
-        require_positive(self, "budget", "max_steps", "retrieve_k", "extend_tokens", "draft_tokens",
-                         "answer_tokens", "summary_tokens", "chunk_tokens")
-        if self.index_kind not in ("hybrid", "dense", "bm25"):
-            raise AdactxError(
-                f"EnvConfig.index_kind: unknown {self.index_kind!r}; choose hybrid, dense or bm25"
-            )
+        super().__post_init__()
         self.actions = tuple(self.actions)
         if not self.actions:
             raise AdactxError("EnvConfig.actions: need at least one action")
@@ -75,15 +64,7 @@ class EnvConfig:
             parse_action(spec)
 
     def settings(self) -> ControllerSettings:
-        return ControllerSettings(
-            budget=self.budget,
-            max_steps=self.max_steps,
-            retrieve_k=self.retrieve_k,
-            extend_tokens=self.extend_tokens,
-            draft_tokens=self.draft_tokens,
-            answer_tokens=self.answer_tokens,
-            summary_tokens=self.summary_tokens,
-        )
+        return self.controller_settings()
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -157,7 +138,7 @@ class ContextEnv(gym.Env):
             if encoder is None:
                 from adactx.retrieval.encoders import load_encoder
 
-                encoder = load_encoder("minilm")
+                encoder = load_encoder(DEFAULT_ENCODER)
             workspace = Workspace(reader, encoder, self.config)
         self.workspace = workspace
         self.scorer = scorer or _default_scorer

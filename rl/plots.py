@@ -36,7 +36,9 @@ def _plt():
 
 
 def draw_all(run_dir: str | Path, suffix: str = "") -> list[str]:
-    from adactx.rl.evaluate import EvalConfig, complete_table, read_records
+    from adactx.rl.eval_config import EvalConfig
+    from adactx.rl.eval_tables import complete_table
+    from adactx.rl.run_dir import read_records
 
     run_dir = Path(run_dir)
     cfg = EvalConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
@@ -75,11 +77,28 @@ def _family(policy: str) -> str:
 
 
 def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "") -> Path:
-    import numpy as np
-
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    # every fixed action sequence of the oracle's tree (grey), on the examples in the summary
+    nodes = _plot_tree_nodes(ax, records)
+    points = _plot_policy_families(ax, summary)
+    _plot_oracle_and_rule(ax, summary)
+    frontier = _frontier(points + [(x, y) for x, y, _ in nodes])
+    if len(frontier) > 1:
+        ax.plot(*zip(*frontier), color="black", linewidth=0.6, linestyle=":", label="Pareto frontier")
+    ax.set_xlabel("mean tokens computed by the reader per query")
+    ax.set_ylabel("mean score (95% bootstrap CI)")
+    ax.set_title(f"{title}: quality vs tokens (n = {summary['n']})")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def _plot_tree_nodes(ax, records: list[dict]) -> list[tuple[float, float, str]]:
+    """Every fixed action sequence of the oracle's tree (grey), on the examples in the summary."""
+    import numpy as np
+
     by_label: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         by_label[r["policy"]].append(r)
@@ -96,6 +115,13 @@ def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "")
             c="0.6",
             label="oracle tree nodes (fixed)",
         )
+    return nodes
+
+
+def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
+    """The policies, a line per family swept over its knob; returns every row's (tokens, score)."""
+    import numpy as np
+
     families: dict[str, list[dict]] = defaultdict(list)
     points = []
     for row in summary["rows"]:
@@ -113,6 +139,10 @@ def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "")
             ax.annotate(
                 r["policy"], (r["tokens"], r["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
             )
+    return points
+
+
+def _plot_oracle_and_rule(ax, summary: dict) -> None:
     stacked: dict[str, int] = defaultdict(int)  # oracle λ points often coincide: stack their labels
     for row in summary["rows"]:
         if row["kind"] in ("oracle", "crossfit"):
@@ -135,17 +165,6 @@ def pareto_plot(summary: dict, records: list[dict], path: Path, title: str = "")
                 textcoords="offset points",
             )
             stacked[row["kind"]] += 1
-    frontier = _frontier(points + [(x, y) for x, y, _ in nodes])
-    if len(frontier) > 1:
-        ax.plot(*zip(*frontier), color="black", linewidth=0.6, linestyle=":", label="Pareto frontier")
-    ax.set_xlabel("mean tokens computed by the reader per query")
-    ax.set_ylabel("mean score (95% bootstrap CI)")
-    ax.set_title(f"{title}: quality vs tokens (n = {summary['n']})")
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
 
 
 def _frontier(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

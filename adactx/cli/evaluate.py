@@ -9,70 +9,59 @@ app = typer.Typer(
 )
 
 from adactx.cli import longctx
+from adactx.cli.options import option, split_list
+from adactx.rl.eval_config import EvalConfig
 
 app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 @app.callback(invoke_without_command=True)
 def evaluate(
     ctx: typer.Context,
-    policies: str = typer.Option(
-        "full,first-1024,topk-4,threshold,oracle",
+    policies: str = option(
+        EvalConfig, "policies",
         help="comma-separated: full, first-L, topk-K, threshold[-TAU], rag-full[-kK], oracle",
     ),
-    data: str = typer.Option("qmsum:val", help="data set NAME[:SPLIT] (see `adactx data list`)"),
-    n: int = typer.Option(100, help="examples (a seeded random sample of a file-backed set)"),
-    seed: int = typer.Option(0, help="seed for sampling, generation and the bootstrap"),
+    data: str = option(EvalConfig, "data"),
+    n: int = option(EvalConfig, "n"),
+    seed: int = option(EvalConfig, "seed"),
     out: str | None = typer.Option(None, help="run directory (default runs/<data>); a rerun resumes it"),
-    lambdas: str = typer.Option(
-        "0,0.02,0.05", "--lambda", help="comma-separated λ: score points per 1k tokens"
-    ),
-    budget: int = typer.Option(4096, help="most document tokens per query (`full` reads this much)"),
-    max_steps: int = typer.Option(8, help="most controller steps per query"),
-    answer_tokens: int = typer.Option(16, help="most tokens in a QA answer"),
-    summary_tokens: int = typer.Option(64, help="most tokens in a query-focused summary"),
-    oracle_actions: str = typer.Option("retrieve-2,extend-1024", help="actions of the oracle's bounded tree"),
-    oracle_depth: int = typer.Option(2, help="most actions before answering in the oracle's tree"),
-    mixed_lengths: str = typer.Option(
-        "1000,2000,3000", help="mixed suite: document lengths in reader tokens"
-    ),
-    sensitivity: bool = typer.Option(
-        False, "--sensitivity", help="also run the reader-sensitivity conditions"
-    ),
-    encoder: str = typer.Option("minilm", help="retrieval encoder: minilm | hashing"),
-    model: str | None = typer.Option(None, help="reader model directory (default SmolLM2-135M-Instruct)"),
+    lambdas: str = option(EvalConfig, "lambdas", "--lambda", help="comma-separated λ: score points per 1k tokens"),
+    budget: int = option(EvalConfig, "budget"),
+    max_steps: int = option(EvalConfig, "max_steps"),
+    answer_tokens: int = option(EvalConfig, "answer_tokens"),
+    summary_tokens: int = option(EvalConfig, "summary_tokens"),
+    oracle_actions: str = option(EvalConfig, "oracle_actions"),
+    oracle_depth: int = option(EvalConfig, "oracle_depth"),
+    mixed_lengths: str = option(EvalConfig, "mixed_lengths"),
+    sensitivity: bool = option(EvalConfig, "sensitivity", "--sensitivity"),
+    encoder: str = option(EvalConfig, "encoder"),
+    model: str | None = option(EvalConfig, "model"),
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
-    metric: str = typer.Option(
-        "score", help="what the tables score: the task's headline `score`, or a metric key such as contains"
-    ),
+    metric: str = option(EvalConfig, "metric"),
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
     if ctx.invoked_subcommand is not None:
         return
     from adactx.errors import AdactxError
-    from adactx.rl.evaluate import EvalConfig
 
     try:
-        lam = tuple(float(x) for x in _split(lambdas))
-        lengths = tuple(int(x) for x in _split(mixed_lengths))
+        lam = tuple(float(x) for x in split_list(lambdas))
+        lengths = tuple(int(x) for x in split_list(mixed_lengths))
     except ValueError as exc:
         raise AdactxError(f"--lambda / --mixed-lengths: not a list of numbers ({exc})") from exc
     cfg = EvalConfig(
         data=data,
         n=n,
         seed=seed,
-        policies=tuple(_split(policies)),
+        policies=tuple(split_list(policies)),
         budget=budget,
         max_steps=max_steps,
         answer_tokens=answer_tokens,
         summary_tokens=summary_tokens,
         lambdas=lam,
-        oracle_actions=tuple(_split(oracle_actions)),
+        oracle_actions=tuple(split_list(oracle_actions)),
         oracle_depth=oracle_depth,
         sensitivity=sensitivity,
         mixed_lengths=lengths,

@@ -7,22 +7,31 @@ from pathlib import Path
 
 import typer
 
+from adactx.cli.options import option
+from adactx.config import DEFAULT_ENCODER, DEFAULT_POLICY, ControllerSettings, DocumentSettings
 from adactx.errors import AdactxError
 
 POLICY_OPT = typer.Option(
-    "threshold",
+    DEFAULT_POLICY,
     "--policy",
     "-p",
     help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK].",
 )
-BUDGET_OPT = typer.Option(4096, "--budget", "-b", help="Most document tokens the reader may read per question.")
+BUDGET_OPT = option(
+    ControllerSettings, "budget", "--budget", "-b", help="Most document tokens the reader may read per question."
+)
 MODEL_OPT = typer.Option(
     None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
 )
 DB_OPT = typer.Option(None, "--db", help="Session database (default: $ADACTX_CACHE/sessions.sqlite).")
-INDEX_OPT = typer.Option("hybrid", "--index", help="Retrieval: hybrid (dense + BM25) | dense | bm25.")
-ENCODER_OPT = typer.Option("minilm", "--encoder", help="Dense encoder: minilm | hashing | a local model directory.")
-CHUNK_OPT = typer.Option(256, "--chunk-tokens", help="Most reader tokens per chunk (chunks hold whole sentences).")
+INDEX_OPT = option(DocumentSettings, "index_kind", "--index", help="Retrieval: hybrid (dense + BM25) | dense | bm25.")
+ENCODER_OPT = typer.Option(
+    DEFAULT_ENCODER, "--encoder", help="Dense encoder: minilm | hashing | a local model directory."
+)
+CHUNK_OPT = option(
+    DocumentSettings, "chunk_tokens", "--chunk-tokens", help="Most reader tokens per chunk (chunks hold whole sentences)."
+)
+SUMMARY_BUDGET = 8192  # `adactx summarize` reads the whole document in parts: a larger budget than `ask`'s
 
 trace_app = typer.Typer(
     help="List, inspect and resume persisted sessions.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -55,7 +64,7 @@ def _step_printer(console):
     return show
 
 
-def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int,
+def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int | None,
          index_dir: Path | None = None, **cm_options):
     from adactx.api import ContextManager, check_questions
 
@@ -93,7 +102,7 @@ def ask(
     questions: list[str] = typer.Argument(..., help="One or more questions, answered in one session."),
     policy: str = POLICY_OPT,
     budget: int = BUDGET_OPT,
-    max_steps: int = typer.Option(12, help="Most controller steps per question."),
+    max_steps: int = option(ControllerSettings, "max_steps", help="Most controller steps per question."),
     query_summary: bool = typer.Option(False, "--summary-answer", help="Answer with a few sentences."),
     model: str = MODEL_OPT,
     index: str = INDEX_OPT,
@@ -118,12 +127,12 @@ def ask(
 def summarize(
     doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
     instruction: str = typer.Option("Summarize the document.", help="What the summary should cover."),
-    budget: int = typer.Option(8192, "--budget", "-b", help="Most document tokens read across all parts."),
+    budget: int = typer.Option(SUMMARY_BUDGET, "--budget", "-b", help="Most document tokens read across all parts."),
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, 12, model=model, index_kind="bm25", db=db)
+    _run(doc, [instruction], "summary", "full", budget, None, model=model, index_kind="bm25", db=db)
 
 
 def index_document(
@@ -222,7 +231,10 @@ def trace_resume(
     from adactx.api import ContextManager
 
     console = _console()
-    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder)
+    from adactx.graphs.graph import recorded_settings
+
+    settings = recorded_settings(_saver(db), run_id)  # resume with the settings the session started with
+    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, settings=settings)
     if doc is not None:
         cm.add(doc)
     results = cm.resume(run_id, on_step=_step_printer(console))

@@ -10,42 +10,17 @@ File-backed sets read ``$ADACTX_DATA`` (default ``../shared/data``); ``n`` draws
 (returned in the original order). Generated sets (passkey, needle, mixed) build ``n`` examples from
 ``seed``; their split picks a disjoint seed range. Their lengths are counted in the reader's tokens
 (``adactx.reader.load_tokenizer()``) unless a ``tokenizer`` is passed.
+``DataSet`` and ``reader_tokenizer`` live in ``adactx.data.dataset`` (the built-in sets in
+``adactx.data.sets`` use them without importing the registry).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from adactx.data.dataset import DataSet, reader_tokenizer
 from adactx.errors import AdactxError
 from adactx.types import Example
-
-FileLoader = Callable[[str], list[Example]]
-Generator = Callable[[str, int | None, int, object], list[Example]]
-
-
-@dataclass(frozen=True)
-class DataSet:
-    """One registered set. Exactly one of ``read`` (file-backed) or ``generate`` is set."""
-
-    name: str
-    splits: tuple[str, ...]
-    task: str
-    description: str
-    read: FileLoader | None = None
-    generate: Generator | None = None
-
-    @property
-    def default_split(self) -> str:
-        """The validation split when there is one, else the only / last split."""
-        held_out = [s for s in ("val", "dev", "validation") if s in self.splits]
-        return held_out[0] if held_out else self.splits[-1]
-
-    @property
-    def generated(self) -> bool:
-        return self.generate is not None
-
 
 _REGISTRY: dict[str, DataSet] = {}
 
@@ -95,15 +70,6 @@ def load(spec: str, n: int | None = None, seed: int = 0, tokenizer=None) -> list
     return sample(dataset.read(split), n, seed)
 
 
-def reader_tokenizer(tokenizer=None):
-    """The tokenizer lengths are counted in: the one given, else the default reader's."""
-    if tokenizer is not None:
-        return tokenizer
-    from adactx.reader import load_tokenizer
-
-    return load_tokenizer()
-
-
 _registered = False
 
 
@@ -117,3 +83,6 @@ def _ensure_registered() -> None:
 
     for dataset in BUILTIN:
         _REGISTRY.setdefault(dataset.name, dataset)
+
+
+__all__ = ["DataSet", "get_set", "list_sets", "load", "parse_spec", "reader_tokenizer", "register", "sample"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from adactx.data.registry import DataSet, reader_tokenizer
+from adactx.data.dataset import DataSet, reader_tokenizer
 from adactx.types import Example
 
 

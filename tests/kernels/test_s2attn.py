@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 from adactx.kernels import s2attn
-from adactx.kernels.s2attn import group_bounds, s2_attention_reference, s2_attention_sdpa
+from adactx.kernels.s2attn import s2_attention_reference, s2_attention_sdpa
+from adactx.kernels.s2groups import group_bounds
 
 # float64 on CPU: the fast path and the oracle agree to rounding; these bounds are the stated tolerance
 ATOL, RTOL = 1e-10, 1e-8

@@ -1,0 +1,138 @@
+"""The markdown of an evaluation's tables (``summary.md``): scores, rewards per λ, groups, sensitivity.
+
+    text = render(summary, cfg)        # summary: what adactx.rl.eval_tables computes
+"""
+
+from __future__ import annotations
+
+import math
+
+from adactx.rl.eval_config import EvalConfig
+
+
+def render(summary: dict, cfg: EvalConfig) -> str:
+    lines = [*_score_lines(summary, cfg), *_reward_lines(summary), *_group_lines(summary)]
+    lines += _sensitivity_lines(summary)
+    lines += ["", *summary.get("verdict_lines", verdict_lines(summary))]
+    return "\n".join(lines)
+
+
+def _score_lines(summary: dict, cfg: EvalConfig) -> list[str]:
+    from adactx.rl.stats import fmt_ci, fmt_diff
+
+    lines = [
+        (
+            f"### {cfg.data}: {cfg.metric}, n = {summary['n']} examples, budget {cfg.budget} tokens "
+            f"(best fixed setting: {summary['best_fixed']}; * = paired 95% CI excludes 0)"
+        ),
+        "",
+        (
+            "| policy | score [95% CI] | Δ vs best fixed [95% CI] | tokens computed | context tokens | TFLOPs "
+            "| wall s | evidence recall |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in summary["rows"]:
+        diff = "—" if r["policy"] == summary["best_fixed"] else fmt_diff(r["diff"], *r["diff_ci"])
+        lines.append(
+            f"| {r['policy']} | {fmt_ci(r['score'], *r['ci'])} | {diff} | {r['tokens']:.0f} | "
+            f"{_num(r['context_tokens'], 0)} | {_num(r['tflops'], 3)} | {_num(r['wall_s'], 1)} | "
+            f"{_num(r['evidence_recall'], 2)} |"
+        )
+    return lines
+
+
+def _reward_lines(summary: dict) -> list[str]:
+    from adactx.rl.stats import fmt_ci, fmt_diff
+
+    lines = [
+        "",
+        (
+            "Reward = score − λ·(tokens computed / 1000). Oracle: per-example best in hindsight; "
+            "cross-fit: best fixed setting per bucket (task × length × margin) chosen on one half, "
+            "scored on the other, vs the single best fixed setting chosen the same way."
+        ),
+        "",
+        (
+            "| λ | best fixed (hindsight) | its reward | oracle reward | oracle − best fixed | cross-fit rule "
+            "| cross-fit best fixed | rule − fixed | rule's top choices |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in summary["reward_rows"]:
+        orc = fmt_ci(*e["oracle_reward"]) if "oracle_reward" in e else "—"
+        od = fmt_diff(*e["oracle_diff"]) if "oracle_diff" in e else "—"
+        choices = ", ".join(f"{k} ({v})" for k, v in e["crossfit_choices"].items())
+        lines.append(
+            f"| {e['lambda']:g} | {e['best_fixed']} | {fmt_ci(*e['best_fixed_reward'])} | {orc} | {od} | "
+            f"{fmt_ci(*e['crossfit_reward'])} | {fmt_ci(*e['crossfit_fixed_reward'])} | "
+            f"{fmt_diff(*e['crossfit_diff'])} | {choices} |"
+        )
+    return lines
+
+
+def _group_lines(summary: dict) -> list[str]:
+    if not (summary.get("groups") and len(summary["groups"]) > 1):
+        return []
+    pols = list(next(iter(summary["groups"].values())))
+    lines = [
+        "",
+        "Mean score per group:",
+        "",
+        "| group (n) | " + " | ".join(pols) + " |",
+        "|---|" + "---|" * len(pols),
+    ]
+    for g, by_p in summary["groups"].items():
+        n_g = next(iter(by_p.values()))[1]
+        lines.append(f"| {g} ({n_g}) | " + " | ".join(f"{by_p[p][0]:.3f}" for p in pols) + " |")
+    return lines
+
+
+def _sensitivity_lines(summary: dict) -> list[str]:
+    from adactx.rl.stats import fmt_ci, fmt_diff
+
+    if not summary.get("sensitivity"):
+        return []
+    lines = [
+        "",
+        "Reader sensitivity (same examples per row's n):",
+        "",
+        "| condition | n | score [95% CI] | Δ vs none (paired) [95% CI] | context tokens |",
+        "|---|---|---|---|---|",
+    ]
+    for s in summary["sensitivity"]:
+        d = fmt_diff(*s["diff_vs_none"]) if s.get("diff_vs_none") else "—"
+        lines.append(
+            f"| {s['condition']} | {s['n']} | {fmt_ci(s['score'], *s['ci'])} | {d} | "
+            f"{s['context_tokens']:.0f} |"
+        )
+    return lines
+
+
+def verdict_lines(summary: dict) -> list[str]:
+    out = []
+    for e in summary["reward_rows"]:
+        lam = e["lambda"]
+        if "oracle_diff" in e:
+            m, lo, hi = e["oracle_diff"]
+            beats = "beats" if lo > 0 else "does NOT beat"
+            out.append(
+                f"- λ={lam:g}: the oracle {beats} the best fixed setting ({e['best_fixed']}) beyond the 95% CI "
+                f"(Δ reward {m:+.3f} [{lo:+.3f}, {hi:+.3f}])."
+            )
+        m, lo, hi = e["crossfit_diff"]
+        beats = "beats" if lo > 0 else "does NOT beat"
+        out.append(
+            f"- λ={lam:g}: the cross-fitted bucket rule {beats} the cross-fitted best fixed setting beyond the "
+            f"CI (Δ reward {m:+.3f} [{lo:+.3f}, {hi:+.3f}])."
+        )
+    return out
+
+
+def _num(x, digits):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+__all__ = ["render", "verdict_lines"]

@@ -1,0 +1,188 @@
+"""The statistics of a run directory, from its records alone (so they can be redrawn offline).
+
+    tables = summarize("runs/qmsum-val")     # rows per policy, oracle and cross-fit rule per λ, groups
+    complete_table(records, labels)          # example_id -> label -> record, for complete examples
+
+Every row has the mean score with a bootstrap 95% CI (resampling examples), the paired difference
+against the best fixed setting, tokens computed, context tokens, TFLOPs, wall seconds and evidence recall.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from adactx.rl.eval_config import EvalConfig, is_baseline_fixed
+from adactx.rl.eval_report import render
+from adactx.rl.run_dir import read_records
+
+
+def complete_table(records: list[dict], labels: list[str]) -> dict[str, dict[str, dict]]:
+    """example_id -> label -> record, for the examples that have every label."""
+    by_example: dict[str, dict[str, dict]] = defaultdict(dict)
+    for r in records:
+        by_example[r["example_id"]][r["policy"]] = r
+    return {e: rows for e, rows in by_example.items() if all(lb in rows for lb in labels)}
+
+
+def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
+    """The summary of a run directory, from its records alone (so it can be redrawn offline)."""
+    from adactx.rl.oracle import tree_labels
+
+    out = Path(out)
+    cfg = cfg or EvalConfig.from_dict(json.loads((out / "config.json").read_text()))
+    records = read_records(out / "records.jsonl")
+    if cfg.metric != "score":  # score the same outcomes by another of their metrics
+        for r in records:
+            r["score"] = float(r.get("metrics", {}).get(cfg.metric, r["score"]))
+    nodes = tree_labels(cfg.oracle_actions, cfg.oracle_depth) if "oracle" in cfg.policies else []
+    table = complete_table(records, cfg.baselines + nodes)
+    summary: dict = {"data": cfg.data, "metric": cfg.metric, "n": len(table), "rows": [], "reward_rows": []}
+    if not table:
+        summary["table"] = f"{cfg.data}: no example has finished every policy yet"
+        return summary
+    tables = Tables(cfg, table, nodes)
+    summary["best_fixed"] = tables.best_fixed
+    summary["rows"] = [tables.policy_row(p) for p in cfg.baselines]
+    for lam in cfg.lambdas:
+        rows, entry = tables.at_lambda(lam)
+        summary["rows"] += rows
+        summary["reward_rows"].append(entry)
+    summary["groups"] = _group_scores(table, tables.ids, cfg.baselines)
+    in_table = set(tables.ids)  # the sensitivity conditions are reported on the same examples as the tables
+    summary["sensitivity"] = (
+        _sensitivity([r for r in records if r["example_id"] in in_table], cfg, tables.boot)
+        if cfg.sensitivity
+        else []
+    )
+    summary["table"] = render(summary, cfg)
+    return summary
+
+
+class Tables:
+    """The complete examples of a run and the rows computed over them (scores against the best fixed)."""
+
+    def __init__(self, cfg: EvalConfig, table: dict[str, dict[str, dict]], nodes: list[str]):
+        self.cfg, self.table, self.ids = cfg, table, sorted(table)
+        self.boot = {"n_boot": cfg.n_boot, "seed": cfg.seed}
+        baselines = cfg.baselines
+        # fixed settings: the fixed baselines and every fixed action sequence of the oracle's tree ("none" too)
+        self.fixed = ([p for p in baselines if is_baseline_fixed(p)] or baselines) + [
+            lb for lb in nodes if lb not in baselines
+        ]
+        self.best_fixed = max(self.fixed, key=lambda p: np.mean(self.col(p, "score")))
+        self.best_scores = self.col(self.best_fixed, "score")
+        self.features = {e: table[e][baselines[0]]["features"] for e in self.ids}
+
+    def col(self, label: str, key: str) -> list:
+        return [_get(self.table[e][label], key) for e in self.ids]
+
+    def row(self, name, scores, tokens, ctx_tokens, flops, wall, recall, kind) -> dict:
+        from adactx.rl.stats import mean_ci, paired_difference
+
+        m, lo, hi = mean_ci(scores, **self.boot)
+        d = paired_difference(scores, self.best_scores, **self.boot)
+        recall = [r for r in recall if r is not None]
+        return {
+            "policy": name,
+            "kind": kind,
+            "n": len(scores),
+            "score": m,
+            "ci": [lo, hi],
+            "diff": d[0],
+            "diff_ci": [d[1], d[2]],
+            "tokens": float(np.mean(tokens)),
+            "context_tokens": float(np.mean(ctx_tokens)),
+            "tflops": float(np.mean(flops)) / 1e12,
+            "wall_s": float(np.mean(wall)) if wall else float("nan"),
+            "evidence_recall": float(np.mean(recall)) if recall else None,
+        }
+
+    def policy_row(self, p: str) -> dict:
+        keys = ("score", "tokens", "context_tokens", "flops", "wall_s", "evidence_recall")
+        return self.row(p, *(self.col(p, k) for k in keys), "policy")
+
+    def at_lambda(self, lam: float) -> tuple[list[dict], dict]:
+        """The oracle's and the cross-fitted rule's rows at this λ, and the rewards entry."""
+        from adactx.rl.oracle import crossfit, oracle_choice
+        from adactx.rl.rewards import RewardConfig
+
+        cfg, rcfg, rows = self.cfg, RewardConfig(lam=lam), []
+        chosen = None
+        if "oracle" in cfg.policies:
+            chosen = [
+                oracle_choice({k: v for k, v in self.table[e].items() if k != "gold"}, rcfg, cfg.budget)[1]
+                for e in self.ids
+            ]
+            rows.append(self.oracle_row(lam, chosen))
+        cf = crossfit(
+            self.table, self.fixed, self.features, rcfg, cfg.budget, repeats=cfg.crossfit_repeats, seed=cfg.seed
+        )
+        n = len(self.ids)
+        rows.append(
+            self.row(f"cross-fit rule λ={lam:g}", list(cf.rule_score), list(cf.rule_tokens), [0] * n, [0] * n,
+                     [], [], "crossfit")
+        )
+        rows[-1].update(context_tokens=None, tflops=None)
+        return rows, self.reward_entry(lam, rcfg, chosen, cf)
+
+    def oracle_row(self, lam: float, chosen: list[dict]) -> dict:
+        return self.row(
+            f"oracle λ={lam:g}",
+            [c["score"] for c in chosen],
+            [_get(c, "tokens") for c in chosen],
+            [c["context_tokens"] for c in chosen],
+            [_get(c, "flops") for c in chosen],
+            [],
+            [c.get("evidence_recall") for c in chosen],
+            "oracle",
+        )
+
+    def reward_entry(self, lam: float, rcfg, chosen: list[dict] | None, cf) -> dict:
+        """Rewards at this λ: the best fixed setting in hindsight, the oracle, the cross-fitted rule."""
+        from adactx.rl.oracle import reward_of
+        from adactx.rl.stats import mean_ci, paired_difference
+
+        budget, boot = self.cfg.budget, self.boot
+        rewards = {s: [reward_of(self.table[e][s], rcfg, budget) for e in self.ids] for s in self.fixed}
+        best_at = max(self.fixed, key=lambda p: np.mean(rewards[p]))
+        ref = rewards[best_at]
+        entry = {"lambda": lam, "best_fixed": best_at, "best_fixed_reward": mean_ci(ref, **boot)}
+        if chosen is not None:
+            orc = [reward_of(c, rcfg, budget) for c in chosen]
+            entry["oracle_reward"] = mean_ci(orc, **boot)
+            entry["oracle_diff"] = paired_difference(orc, ref, **boot)
+        entry["crossfit_reward"] = mean_ci(cf.rule_reward, **boot)
+        entry["crossfit_fixed_reward"] = mean_ci(cf.fixed_reward, **boot)
+        entry["crossfit_diff"] = paired_difference(cf.rule_reward, cf.fixed_reward, **boot)
+        entry["crossfit_choices"] = dict(sorted(cf.choices.items(), key=lambda kv: -kv[1])[:4])
+        return entry
+
+
+def _get(record: dict, key: str):
+    if key == "tokens":
+        return record["usage"]["tokens_computed"]
+    if key == "flops":
+        return record["usage"]["flops"]
+    return record.get(key)
+
+
+def _group_scores(table, ids, baselines) -> dict:
+    groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for e in ids:
+        for p in baselines:
+            groups[table[e][p]["group"]][p].append(table[e][p]["score"])
+    return {
+        g: {p: [float(np.mean(v)), len(v)] for p, v in by_p.items()} for g, by_p in sorted(groups.items())
+    }
+
+
+def _sensitivity(records, cfg, boot) -> list[dict]:
+    from adactx.rl.sensitivity import sensitivity_rows
+
+    return sensitivity_rows(records, cfg, boot)
+
+
+__all__ = ["complete_table", "summarize"]
