@@ -11,7 +11,8 @@ from adactx.rl.eval_config import EvalConfig
 
 
 def render(summary: dict, cfg: EvalConfig) -> str:
-    lines = [*_score_lines(summary, cfg), *_reward_lines(summary), *_group_lines(summary)]
+    lines = [*_score_lines(summary, cfg), *_reward_lines(summary), *_gap_lines(summary)]
+    lines += _group_lines(summary)
     lines += _sensitivity_lines(summary)
     lines += ["", *summary.get("verdict_lines", verdict_lines(summary))]
     return "\n".join(lines)
@@ -115,6 +116,30 @@ def _reward_lines(summary: dict) -> list[str]:
             f"{fmt_ci(*e['crossfit_reward'])} | {fmt_ci(*e['crossfit_fixed_reward'])} | "
             f"{fmt_diff(*e['crossfit_diff'])} | {choices} |"
         )
+    return lines
+
+
+def _gap_lines(summary: dict) -> list[str]:
+    """Share of the oracle's headroom each adaptive policy closes, per λ (1 = the ceiling)."""
+    from adactx.rl.stats import fmt_ci
+
+    entries = [e for e in summary["reward_rows"] if e.get("gap_closed")]
+    if not entries:
+        return []
+    lams = " | ".join(f"λ = {e['lambda']:g}" for e in entries)
+    lines = [
+        "",
+        (
+            "Share of the oracle's reward headroom closed: (policy − best fixed) / (oracle − best fixed), "
+            "1 = the ceiling, 0 = the best fixed setting, < 0 = below it:"
+        ),
+        "",
+        f"| policy | {lams} |",
+        "|---|" + "---|" * len(entries),
+    ]
+    for p in entries[0]["gap_closed"]:
+        cells = " | ".join(fmt_ci(*e["gap_closed"][p]) for e in entries)
+        lines.append(f"| {p} | {cells} |")
     return lines
 
 

@@ -188,11 +188,24 @@ class Tables:
             orc = [reward_of(c, rcfg, budget) for c in chosen]
             entry["oracle_reward"] = mean_ci(orc, **boot)
             entry["oracle_diff"] = paired_difference(orc, ref, **boot)
+            entry["gap_closed"] = self.gaps_closed(rcfg, ref, orc)
         entry["crossfit_reward"] = mean_ci(cf.rule_reward, **boot)
         entry["crossfit_fixed_reward"] = mean_ci(cf.fixed_reward, **boot)
         entry["crossfit_diff"] = paired_difference(cf.rule_reward, cf.fixed_reward, **boot)
         entry["crossfit_choices"] = dict(sorted(cf.choices.items(), key=lambda kv: -kv[1])[:4])
         return entry
+
+    def gaps_closed(self, rcfg, ref: list[float], orc: list[float]) -> dict[str, tuple]:
+        """Per adaptive baseline (every asked policy that is not a fixed setting): the share of the
+        oracle's reward headroom over the best fixed setting it closes, with its CI."""
+        from adactx.rl.oracle import reward_of
+        from adactx.rl.stats import gap_closed
+
+        out = {}
+        for p in (p for p in self.cfg.baselines if p not in self.fixed):
+            rewards = [reward_of(self.table[e][p], rcfg, self.cfg.budget) for e in self.ids]
+            out[p] = gap_closed(rewards, ref, orc, **self.boot)
+        return out
 
 
 def _get(record: dict, key: str):

@@ -194,3 +194,18 @@ def test_summary_tokens_come_from_the_train_references_and_are_recorded(shared_d
     assert kept.summary_tokens == 32 and kept.summary_tokens_from == ""
     qa = with_summary_length(EvalConfig(data="mixed:val"), reader)
     assert qa.summary_tokens == EvalConfig().summary_tokens  # QA sets keep their caps
+
+
+def test_the_table_reports_the_share_of_the_oracle_headroom_an_adaptive_policy_closes(tmp_path):
+    cfg = EvalConfig(**{**BASE, "oracle_depth": 0}, policies=("first-60", "topk-2", "threshold", "oracle"))
+    n = 20
+    alternate = lambda a, b: [a if i % 2 == 0 else b for i in range(n)]
+    scores = {"first-60": [0.2] * n, "topk-2": [0.3] * n, "threshold": alternate(0.3, 0.5)}
+    scores["none"] = alternate(0.6, 0.0)  # the oracle: 0.6 / 0.5 -> mean 0.55; best fixed topk-2 0.3
+    _write_run(tmp_path, cfg, scores, [f"d{i // 4}" for i in range(n)])
+    summary = summarize(tmp_path)
+    for entry in summary["reward_rows"]:  # equal tokens everywhere, so every λ shifts all rewards alike
+        share, lo, hi = entry["gap_closed"]["threshold"]
+        assert share == pytest.approx((0.4 - 0.3) / (0.55 - 0.3)) and lo <= share <= hi
+    assert "first-60" not in summary["reward_rows"][0]["gap_closed"]  # fixed settings are the reference
+    assert "| threshold | 0.400 [" in summary["table"] and "headroom closed" in summary["table"]
