@@ -121,8 +121,10 @@ class EvalConfig(EpisodeSettings):
             raise AdactxError(f"EvalConfig.oracle_depth: must be >= 0, got {self.oracle_depth}")
         if not 0.0 <= self.summary_quantile <= 1.0:
             raise AdactxError(f"EvalConfig.summary_quantile: must be in [0, 1], got {self.summary_quantile}")
-        if self.select_on is not None and not str(self.select_on).strip():
-            raise AdactxError("EvalConfig.select_on: name a split (e.g. val) or leave it unset")
+        if self.select_on is not None:
+            from adactx.rl.selection import selection_spec
+
+            selection_spec(self.data, self.select_on)  # another split of the same set, or a one-line error
         if any(x < 0 for x in self.lambdas) or not self.lambdas:
             raise AdactxError(f"EvalConfig.lambdas: need one or more values >= 0, got {self.lambdas}")
 

@@ -140,7 +140,10 @@ def selection_spec(data: str, select_on: str) -> str:
     dataset, split = parse_spec(data)
     if select_on == split:
         raise AdactxError(f"--select-on: {select_on!r} is the split reported on; choose settings on another")
-    parse_spec(f"{dataset.name}:{select_on}")  # an unknown split is a clear error
+    try:
+        parse_spec(f"{dataset.name}:{select_on}")
+    except AdactxError as exc:
+        raise AdactxError(f"--select-on: {exc}") from exc
     return f"{dataset.name}:{select_on}"
 
 
