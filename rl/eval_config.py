@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from adactx.rl.selection import FIXED_PREFIXES, is_baseline_fixed
 from adactx.rl.settings import EpisodeSettings
 
 from adactx.config import DEFAULT_ENCODER, require_positive
 from adactx.errors import AdactxError
 
-FIXED_PREFIXES = ("full", "first-", "topk-")
 IDENTITY = (
     "data",
     "seed",
@@ -38,6 +38,7 @@ IDENTITY = (
     "refine_chunks",
     "refine_sentences",
     "part_tokens",
+    "select_on",
 )
 
 
@@ -78,6 +79,24 @@ class EvalConfig(EpisodeSettings):
     crossfit_repeats: int = field(
         default=20, metadata={"help": "random halvings for the cross-fitted estimate"}
     )
+    select_on: str | None = field(
+        default=None,
+        metadata={
+            "help": "choose the best fixed setting and each knob (e.g. threshold τ) on this split of the same "
+            "set (e.g. val), report on --data's split; unset: chosen in-sample (biased in its favour)"
+        },
+    )
+    summary_quantile: float = field(
+        default=0.5,
+        metadata={
+            "help": "query-focused summaries may have as many tokens as this quantile of the set's train "
+            "references (reader tokens); it replaces summary_tokens, and config.json records both; 0 = keep "
+            "summary_tokens"
+        },
+    )
+    summary_tokens_from: str = field(
+        default="", metadata={"help": "where summary_tokens came from (written by the run, not an option)"}
+    )
     metric: str = field(
         default="score",
         metadata={
@@ -106,6 +125,12 @@ class EvalConfig(EpisodeSettings):
         require_positive(self, "n_boot", "prefix_tokens", "topk")
         if self.oracle_depth < 0:
             raise AdactxError(f"EvalConfig.oracle_depth: must be >= 0, got {self.oracle_depth}")
+        if not 0.0 <= self.summary_quantile <= 1.0:
+            raise AdactxError(f"EvalConfig.summary_quantile: must be in [0, 1], got {self.summary_quantile}")
+        if self.select_on is not None:
+            from adactx.rl.selection import selection_spec
+
+            selection_spec(self.data, self.select_on)  # another split of the same set, or a one-line error
         if any(x < 0 for x in self.lambdas) or not self.lambdas:
             raise AdactxError(f"EvalConfig.lambdas: need one or more values >= 0, got {self.lambdas}")
 
@@ -123,11 +148,7 @@ class EvalConfig(EpisodeSettings):
 
 
 def is_fixed(policy: str) -> bool:
-    return policy.startswith(FIXED_PREFIXES) or policy.startswith("seq:") or policy == "none"
-
-
-def is_baseline_fixed(policy: str) -> bool:
-    return policy.startswith(FIXED_PREFIXES)
+    return is_baseline_fixed(policy) or policy.startswith("seq:") or policy == "none"
 
 
 __all__ = ["FIXED_PREFIXES", "IDENTITY", "EvalConfig", "is_baseline_fixed", "is_fixed"]

@@ -55,6 +55,7 @@ def make_record(example, label: str, outcome: dict, kind: str, feats: dict) -> d
     recall = evidence_recall(example, outcome.get("pieces", []))
     return {
         "example_id": example.example_id,
+        "doc_id": example.document.doc_id,  # the cluster the bootstrap resamples
         "policy": label,
         "kind": kind,
         "group": feats["group"],

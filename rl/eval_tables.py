@@ -3,8 +3,12 @@
     tables = aggregate_tables("runs/qmsum-val")  # rows per policy, oracle and cross-fit rule per λ, groups
     complete_table(records, labels)          # example_id -> label -> record, for complete examples
 
-Every row has the mean score with a bootstrap 95% CI (resampling examples), the paired difference
-against the best fixed setting, tokens computed, context tokens, TFLOPs, wall seconds and evidence recall.
+Every row has the mean score with a 95% CI, the paired difference against the best fixed setting,
+tokens computed, context tokens, TFLOPs, wall seconds and evidence recall. Every CI is a cluster
+bootstrap over documents (``adactx.rl.stats``; a record's ``doc_id``, else its example). The best fixed
+setting is one of the asked fixed baselines: the one ``selection.json`` names when the run chose on
+another split (``--select-on``), else the best on these examples (in-sample, and said so). The oracle
+is a ceiling: its rows carry no significance mark.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from adactx.rl.eval_config import EvalConfig, is_baseline_fixed
+from adactx.rl.eval_config import EvalConfig
 from adactx.rl.eval_report import render
 from adactx.rl.run_dir import read_records
+from adactx.rl.selection import Selection, best_of, fixed_candidates, load_selection
+
+from adactx.errors import AdactxError
 
 
 def complete_table(records: list[dict], labels: list[str]) -> dict[str, dict[str, dict]]:
@@ -43,8 +50,8 @@ def aggregate_tables(out: str | Path, cfg: EvalConfig | None = None) -> dict:
     if not table:
         summary["table"] = f"{cfg.data}: no example has finished every policy yet"
         return summary
-    tables = Tables(cfg, table, nodes)
-    summary["best_fixed"] = tables.best_fixed
+    tables = Tables(cfg, table, nodes, load_selection(out) if cfg.select_on else None)
+    summary.update(tables.protocol())
     summary["rows"] = [tables.policy_row(p) for p in cfg.baselines]
     for lam in cfg.lambdas:
         rows, entry = tables.at_lambda(lam)
@@ -53,7 +60,7 @@ def aggregate_tables(out: str | Path, cfg: EvalConfig | None = None) -> dict:
     summary["groups"] = _group_scores(table, tables.ids, cfg.baselines)
     in_table = set(tables.ids)  # the sensitivity conditions are reported on the same examples as the tables
     summary["sensitivity"] = (
-        _sensitivity([r for r in records if r["example_id"] in in_table], cfg, tables.boot)
+        _sensitivity([r for r in records if r["example_id"] in in_table], cfg, tables.plain_boot)
         if cfg.sensitivity
         else []
     )
@@ -64,17 +71,35 @@ def aggregate_tables(out: str | Path, cfg: EvalConfig | None = None) -> dict:
 class Tables:
     """The complete examples of a run and the rows computed over them (scores against the best fixed)."""
 
-    def __init__(self, cfg: EvalConfig, table: dict[str, dict[str, dict]], nodes: list[str]):
-        self.cfg, self.table, self.ids = cfg, table, sorted(table)
-        self.boot = {"n_boot": cfg.n_boot, "seed": cfg.seed}
+    def __init__(self, cfg: EvalConfig, table: dict, nodes: list[str], selection: Selection | None):
+        self.cfg, self.table, self.ids, self.selection = cfg, table, sorted(table), selection
         baselines = cfg.baselines
-        # fixed settings: the fixed baselines and every fixed action sequence of the oracle's tree ("none" too)
-        self.fixed = ([p for p in baselines if is_baseline_fixed(p)] or baselines) + [
-            lb for lb in nodes if lb not in baselines
-        ]
-        self.best_fixed = max(self.fixed, key=lambda p: np.mean(self.col(p, "score")))
+        first = [table[e][baselines[0]] for e in self.ids]
+        self.clusters = [r.get("doc_id") or r["example_id"] for r in first]
+        self.clustered = all(r.get("doc_id") for r in first)
+        self.plain_boot = {"n_boot": cfg.n_boot, "seed": cfg.seed}  # for subsets that name their own clusters
+        self.boot = {**self.plain_boot, "clusters": self.clusters}
+        self.fixed = fixed_candidates(baselines)  # the asked fixed baselines, never an oracle-tree node
+        # the cross-fitted rule may also choose any fixed action sequence of the oracle's tree ("none" too)
+        self.settings = self.fixed + [lb for lb in nodes if lb not in baselines]
+        if selection is not None and selection.best_fixed not in self.fixed:
+            raise AdactxError(
+                f"selection.json: best fixed {selection.best_fixed!r} is not an asked fixed baseline; rerun"
+            )
+        means = {p: float(np.mean(self.col(p, "score"))) for p in self.fixed}
+        self.best_fixed = selection.best_fixed if selection else best_of(means, self.fixed)
         self.best_scores = self.col(self.best_fixed, "score")
         self.features = {e: table[e][baselines[0]]["features"] for e in self.ids}
+
+    def protocol(self) -> dict:
+        """How the comparisons were set up: the reference, where it was chosen, the clusters."""
+        return {
+            "best_fixed": self.best_fixed,
+            "chosen_on": self.selection.data if self.selection else "in-sample",
+            "selection": self.selection.to_dict() if self.selection else None,
+            "n_documents": len(set(self.clusters)),
+            "clustered": self.clustered,
+        }
 
     def col(self, label: str, key: str) -> list:
         return [_get(self.table[e][label], key) for e in self.ids]
@@ -118,7 +143,14 @@ class Tables:
             ]
             rows.append(self.oracle_row(lam, chosen))
         cf = crossfit(
-            self.table, self.fixed, self.features, rcfg, cfg.budget, repeats=cfg.crossfit_repeats, seed=cfg.seed
+            self.table,
+            self.settings,
+            self.features,
+            rcfg,
+            cfg.budget,
+            repeats=cfg.crossfit_repeats,
+            seed=cfg.seed,
+            clusters=dict(zip(self.ids, self.clusters)),
         )
         n = len(self.ids)
         rows.append(
@@ -147,18 +179,33 @@ class Tables:
 
         budget, boot = self.cfg.budget, self.boot
         rewards = {s: [reward_of(self.table[e][s], rcfg, budget) for e in self.ids] for s in self.fixed}
-        best_at = max(self.fixed, key=lambda p: np.mean(rewards[p]))
+        chosen_on = self.selection.best_fixed_at.get(f"{lam:g}") if self.selection else None
+        best_at = chosen_on or best_of({p: float(np.mean(r)) for p, r in rewards.items()}, self.fixed)
         ref = rewards[best_at]
         entry = {"lambda": lam, "best_fixed": best_at, "best_fixed_reward": mean_ci(ref, **boot)}
+        entry["chosen_on"] = self.selection.data if chosen_on else "in-sample"
         if chosen is not None:
             orc = [reward_of(c, rcfg, budget) for c in chosen]
             entry["oracle_reward"] = mean_ci(orc, **boot)
             entry["oracle_diff"] = paired_difference(orc, ref, **boot)
+            entry["gap_closed"] = self.gaps_closed(rcfg, ref, orc)
         entry["crossfit_reward"] = mean_ci(cf.rule_reward, **boot)
         entry["crossfit_fixed_reward"] = mean_ci(cf.fixed_reward, **boot)
         entry["crossfit_diff"] = paired_difference(cf.rule_reward, cf.fixed_reward, **boot)
         entry["crossfit_choices"] = dict(sorted(cf.choices.items(), key=lambda kv: -kv[1])[:4])
         return entry
+
+    def gaps_closed(self, rcfg, ref: list[float], orc: list[float]) -> dict[str, tuple]:
+        """Per adaptive baseline (every asked policy that is not a fixed setting): the share of the
+        oracle's reward headroom over the best fixed setting it closes, with its CI."""
+        from adactx.rl.oracle import reward_of
+        from adactx.rl.stats import gap_closed
+
+        out = {}
+        for p in (p for p in self.cfg.baselines if p not in self.fixed):
+            rewards = [reward_of(self.table[e][p], rcfg, self.cfg.budget) for e in self.ids]
+            out[p] = gap_closed(rewards, ref, orc, **self.boot)
+        return out
 
 
 def _get(record: dict, key: str):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +141,18 @@ def run_eval(
     memo_path: str | Path | None = None,
     progress=None,
     examples=None,
+    select_examples=None,
 ) -> dict:
-    """Run (or resume) the evaluation into ``out`` and return the summary (also written there)."""
+    """Run (or resume) the evaluation into ``out`` and return the summary (also written there).
+    With ``cfg.select_on`` the selection split runs first into ``out/select-SPLIT`` (``select_examples``
+    stand in for its examples, as ``examples`` do for the reported split)."""
     from adactx.reader import load_reader
 
+    cfg = with_summary_length(cfg, reader)
     run = RunDir(out, cfg)  # first: a mismatched run directory fails before any loading
     base_reader = reader or load_reader(cfg.model)
+    if cfg.select_on:
+        select_settings(cfg, out, base_reader, encoder, memo_path, progress, select_examples)
     h = build_harness(cfg, run, base_reader, encoder, memo_path)
     examples = examples if examples is not None else load_examples(cfg, base_reader.tokenizer)
     t_start = time.perf_counter()
@@ -163,6 +169,37 @@ def run_eval(
     summary = aggregate_tables(out, cfg)
     add_memo_note(summary, h, time.perf_counter() - t_start)
     write_summary(out, summary)
+    return summary
+
+
+def with_summary_length(cfg: EvalConfig, reader=None) -> EvalConfig:
+    """``cfg`` with ``summary_tokens`` set from the data (``adactx.data.lengths``) when it asks for it:
+    ``summary_quantile`` > 0 and a summary set; the source is recorded in ``summary_tokens_from``."""
+    from adactx.data.lengths import SUMMARY_TASKS, summary_length
+    from adactx.data.registry import parse_spec
+
+    dataset, _split = parse_spec(cfg.data)  # an unknown set fails here, before any loading
+    if cfg.summary_quantile <= 0 or cfg.summary_tokens_from or dataset.task not in SUMMARY_TASKS:
+        return cfg
+    from adactx.reader import load_tokenizer
+
+    tokenizer = reader.tokenizer if reader is not None else load_tokenizer(cfg.model)
+    length = summary_length(cfg.data, tokenizer, cfg.summary_quantile)
+    return replace(cfg, summary_tokens=length.tokens, summary_tokens_from=length.describe())
+
+
+def select_settings(cfg: EvalConfig, out, reader, encoder, memo_path, progress, examples) -> dict:
+    """Run the asked baselines on the selection split (``out/select-SPLIT``, resumable) and record what
+    it chooses in ``out/selection.json`` (``adactx.rl.selection``)."""
+    from adactx.rl.selection import save_selection, selection_from_summary, selection_spec
+
+    spec = selection_spec(cfg.data, cfg.select_on)
+    sel_cfg = replace(cfg, data=spec, policies=tuple(cfg.baselines), sensitivity=False, select_on=None)
+    summary = run_eval(
+        sel_cfg, Path(out) / f"select-{cfg.select_on}", reader, encoder, memo_path, progress, examples
+    )
+    selection = selection_from_summary(summary, cfg.baselines)
+    save_selection(out, selection)
     return summary
 
 

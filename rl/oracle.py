@@ -15,7 +15,8 @@ so it bounds every policy in the run from above.
 That per-example maximum over noisy outcomes overstates what a policy can learn. ``crossfit`` gives the
 honest estimate: a simple rule - the best *fixed* setting per bucket of (task, document length above or
 below a balanced cut (about the median), first retrieval margin likewise), chosen on one half of the examples
-and scored on the other half, both ways round, averaged over ``repeats`` random halvings. The best
+and scored on the other half, both ways round, averaged over ``repeats`` random halvings of the
+documents (questions on one document stay on one side). The best
 single fixed setting gets the same treatment (one bucket), so the two are compared on equal terms.
 """
 
@@ -99,6 +100,13 @@ def balanced_cut(values: np.ndarray) -> float:
     return float(mids[int(np.argmin(np.abs(above - values.size / 2.0)))])
 
 
+def document_halves(doc: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Example indices split in two by a random half of the distinct documents in ``doc``."""
+    docs = np.unique(doc)
+    first = np.isin(doc, rng.permutation(docs)[: docs.size // 2])
+    return np.flatnonzero(first), np.flatnonzero(~first)
+
+
 @dataclass
 class CrossFit:
     """Per-example out-of-fold values (averaged over repeats) for the bucket rule and the single best."""
@@ -121,10 +129,13 @@ def crossfit(
     repeats: int = 20,
     seed: int = 0,
     min_bucket: int = 4,
+    clusters: dict[str, str] | None = None,
 ) -> CrossFit:
-    """``table[example_id][setting]`` -> outcome; ``features[example_id]`` -> task, doc_tokens, margin."""
+    """``table[example_id][setting]`` -> outcome; ``features[example_id]`` -> task, doc_tokens, margin;
+    ``clusters[example_id]`` -> document id: the halves split documents, so no document is on both sides."""
     ids = sorted(table)
     n = len(ids)
+    doc = np.array([(clusters or {}).get(e, e) for e in ids])
     reward = np.array([[reward_of(table[e][s], cfg, budget) for s in settings] for e in ids])
     score = np.array([[table[e][s]["score"] for s in settings] for e in ids])
     tokens = np.array([[table[e][s]["usage"]["tokens_computed"] for s in settings] for e in ids], dtype=float)
@@ -136,8 +147,7 @@ def crossfit(
     choices: dict[str, int] = defaultdict(int)
     rng = np.random.default_rng(seed)
     for _ in range(repeats):
-        perm = rng.permutation(n)
-        halves = (perm[: n // 2], perm[n // 2 :])
+        halves = document_halves(doc, rng)
         for train, test in ((halves[0], halves[1]), (halves[1], halves[0])):
             if len(train) == 0 or len(test) == 0:
                 continue
@@ -173,6 +183,7 @@ __all__ = [
     "ROOT",
     "CrossFit",
     "crossfit",
+    "document_halves",
     "explore",
     "node_label",
     "oracle_choice",

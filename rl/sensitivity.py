@@ -4,7 +4,7 @@ Conditions (``adactx eval --sensitivity``): ``none`` (the question alone), ``gol
 evidence spans, in document order, the last one cut to fit the budget; only where gold spans exist), ``prefix`` (the first
 ``prefix_tokens``), ``top-k`` (the ``topk`` best chunks) and ``longest`` (as much as the budget and window
 allow, from the start). When no condition moves the score beyond its CI there is nothing for a context
-policy to learn with this reader on that task.
+policy to learn with this reader on that task. CIs resample documents (``adactx.rl.stats``).
 
     rows = sensitivity_rows(records, cfg, {"n_boot": 2000, "seed": 0})
 """
@@ -75,11 +75,14 @@ def sensitivity_rows(records: list[dict], cfg, boot: dict) -> list[dict]:
         if not ids:
             continue
         scores = [by[(e, label)]["score"] for e in ids]
-        m, lo, hi = mean_ci(scores, **boot)
+        m, lo, hi = mean_ci(scores, **boot, clusters=[_document(by[(e, label)]) for e in ids])
         both = [e for e in ids if (e, "none") in by]
         d = (
             paired_difference(
-                [by[(e, label)]["score"] for e in both], [by[(e, "none")]["score"] for e in both], **boot
+                [by[(e, label)]["score"] for e in both],
+                [by[(e, "none")]["score"] for e in both],
+                **boot,
+                clusters=[_document(by[(e, label)]) for e in both],
             )
             if both and condition != "none"
             else None
@@ -95,6 +98,11 @@ def sensitivity_rows(records: list[dict], cfg, boot: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def _document(record: dict) -> str:
+    """The cluster a CI resamples: the record's document (its example when none was recorded)."""
+    return record.get("doc_id") or record["example_id"]
 
 
 __all__ = ["condition_policies", "gold_outcome", "sensitivity_rows"]

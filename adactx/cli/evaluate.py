@@ -40,6 +40,8 @@ def evaluate(
     model: str | None = option(EvalConfig, "model"),
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
     metric: str = option(EvalConfig, "metric"),
+    select_on: str | None = option(EvalConfig, "select_on"),
+    summary_quantile: float = option(EvalConfig, "summary_quantile"),
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
     if ctx.invoked_subcommand is not None:
@@ -68,6 +70,8 @@ def evaluate(
         encoder=encoder,
         model=model,
         metric=metric,
+        select_on=select_on,
+        summary_quantile=summary_quantile,
     )
     out = out or f"runs/{data.replace(':', '-')}"
     summary = _run_with_progress(cfg, out, memo)

@@ -16,6 +16,8 @@ def test_eval_help_lists_the_options_and_subcommands():
         "--lambda",
         "--budget",
         "--out",
+        "--select-on",
+        "--summary-quantile",
         "perplexity",
         "passkey",
     ):
@@ -34,3 +36,15 @@ def test_unknown_policy_is_a_one_line_error(capsys):
         main(["eval", "--policies", "best-ever", "--n", "1"])
     assert exc.value.code == 2
     assert "unknown policy" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("split", "expected"), [("val", "is the split reported on"), ("nosuch", "unknown split 'nosuch'")]
+)
+def test_select_on_a_bad_split_is_a_one_line_error_before_any_run(capsys, tmp_path, split, expected):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "--data", "qmsum:val", "--select-on", split, "--n", "1", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0] and not out.exists()

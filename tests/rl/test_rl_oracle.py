@@ -4,7 +4,7 @@ import numpy as np
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl.env import ContextEnv, Workspace
 from adactx.rl.memo import MemoReader, OutcomeMemo
-from adactx.rl.oracle import ROOT, crossfit, explore, oracle_choice, reward_of, tree_labels
+from adactx.rl.oracle import ROOT, crossfit, document_halves, explore, oracle_choice, reward_of, tree_labels
 from adactx.rl.rewards import RewardConfig
 from helpers import tiny_reader
 from rl_fixtures import env_config, toy_examples
@@ -54,3 +54,18 @@ def test_crossfit_learns_a_per_bucket_rule_and_scores_it_out_of_fold():
     cf = crossfit(table, ["short", "long"], features, RewardConfig(), budget=1000, repeats=5, min_bucket=3)
     assert cf.rule_score.mean() > 0.7 and abs(cf.fixed_score.mean() - 0.5) < 0.1
     assert set(cf.choices) == {"short", "long"}
+
+
+def test_crossfit_halves_split_documents_not_questions():
+    doc = np.array([f"doc{i // 4}" for i in range(40)])  # 10 documents, 4 questions each
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = document_halves(doc, rng)
+        assert sorted([*a, *b]) == list(range(40))
+        assert not set(doc[a]) & set(doc[b]) and len(set(doc[a])) == 5
+    # crossfit runs on the same document halves when given the documents
+    table = {f"e{i}": {"s": _outcome(0.5, 100), "t": _outcome(0.4, 100)} for i in range(40)}
+    features = {e: {"task": "qa", "doc_tokens": 100, "margin": 0.0} for e in table}
+    clusters = {f"e{i}": doc[i] for i in range(40)}
+    cf = crossfit(table, ["s", "t"], features, RewardConfig(), budget=1000, repeats=3, clusters=clusters)
+    assert cf.choices == {"s": 120}
