@@ -41,6 +41,7 @@ class RunCache:
 
     session: Any = None
     scores: Any = None  # np.ndarray, one score per chunk
+    charged: Any = None  # adactx.types.Usage: the session's usage already charged to steps
 
 
 @dataclass
