@@ -126,16 +126,29 @@ def load_reader(
         lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
         name = f"{name}+{adapter}"
     lm.eval()
-    return HFReader(lm, tokenizer, name=name)
+    return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter)
 
 
 class HFReader:
     """A Hugging Face causal LM with exact token accounting. Build with :func:`load_reader`."""
 
-    def __init__(self, model, tokenizer, *, name: str = "custom", max_context: int | None = None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        name: str = "custom",
+        max_context: int | None = None,
+        weights_dir: str | Path | None = None,
+        adapter_dir: str | Path | None = None,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
+        # where the weights were read from, unchanged since (cache keys hash these files; None: the
+        # weights live only in memory and are hashed there)
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else None
+        self.adapter_dir = Path(adapter_dir) if adapter_dir is not None else None
         cfg = model.config
         self.max_context = max_context or int(getattr(cfg, "max_position_embeddings", 2048))
         self.n_layers = int(cfg.num_hidden_layers)
