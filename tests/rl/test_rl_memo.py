@@ -5,7 +5,6 @@ import sys
 import textwrap
 
 import pytest
-
 from adactx.rl.memo import MemoReader, OutcomeMemo, outcome_key
 from helpers import tiny_reader
 
@@ -81,8 +80,9 @@ def _outputs(reader_like):
 
 def _tiny(seed: int, **overrides):
     """A tiny reader named "tiny" whose greedy outputs depend on its seed (wide init)."""
-    from adactx.reader import HFReader
     from helpers import tiny_llama, tiny_tokenizer
+
+    from adactx.reader import HFReader
 
     return HFReader(tiny_llama(seed=seed, initializer_range=0.5, **overrides), tiny_tokenizer(), name="tiny")
 
@@ -100,8 +100,9 @@ def test_two_same_named_models_never_share_an_outcome(tmp_path):
 
 def test_a_checkpoint_rewritten_in_place_is_a_new_reader(tmp_path, monkeypatch):
     """Same directory, same name, new weights (a retrained model saved over the old one)."""
-    from adactx.reader import load_reader
     from helpers import tiny_llama, tiny_tokenizer
+
+    from adactx.reader import load_reader
 
     monkeypatch.setenv("ADACTX_CACHE", str(tmp_path / "cache"))
     model_dir = tmp_path / "model"
@@ -123,11 +124,11 @@ def test_identity_covers_dtype_rope_attention_template_and_adapter(tmp_path, mon
     import shutil
 
     import torch
-    from adactx.fingerprint import adapter_fingerprint
-    from adactx.reader import SYSTEM_PROMPT
     from adactx.rl.memo import reader_identity
 
     from adactx.errors import AdactxError
+    from adactx.fingerprint import adapter_fingerprint
+    from adactx.reader import SYSTEM_PROMPT
 
     monkeypatch.setenv("ADACTX_CACHE", str(tmp_path / "cache"))
     reader = tiny_reader()
