@@ -308,3 +308,18 @@ def test_tests_run_on_a_fresh_cache(tmp_path_factory):
     from pathlib import Path
 
     assert Path(os.environ["ADACTX_CACHE"]).is_relative_to(tmp_path_factory.getbasetemp())
+
+
+def test_the_measured_default_row_is_the_code_default():
+    """docs/retrieval.md marks the grid row the defaults were chosen from; IndexConfig must match it."""
+    import re
+
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "retrieval.md").read_text(encoding="utf-8")
+    row = re.search(r"\| \*\*hybrid (\w+), stemmer=(\w+), dense_weight=([\d.]+)\*\* \(default\)", text)
+    assert row, "docs/retrieval.md: no row marked (default)"
+    config = IndexConfig()
+    assert (config.kind, config.fusion, config.stemmer, config.dense_weight) == (
+        "hybrid", row[1], row[2], float(row[3])
+    )
