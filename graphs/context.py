@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from adactx.config import ControllerSettings
 from adactx.protocols import ChunkTree, Index, Reader, ReaderSession
+from adactx.types import Usage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,6 +29,7 @@ class RunCache:
 
     session: ReaderSession | None = None
     scores: np.ndarray | None = None  # one score per chunk
+    charged: Usage | None = None  # the session's usage already charged to steps
 
 
 @dataclass

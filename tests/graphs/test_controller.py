@@ -152,3 +152,26 @@ def test_sessions_persist_list_and_resume(tmp_path, tmp_cache):
     assert rows[0]["session_id"] == "s1" and rows[0]["done"] == 2
     with pytest.raises(AdactxError, match="unknown run id"):
         load_session(cm.checkpointer(), "nope")
+
+
+def _fed_back(generated: int, max_new: int) -> int:
+    """Generated tokens fed back through the model: all of them, except the last when the cap stops it."""
+    return generated if generated < max_new else max_new - 1
+
+
+@pytest.mark.parametrize("policy", ["topk-2", "threshold-0"])
+def test_tokens_computed_is_head_plus_document_plus_tails_plus_fed_back(policy):
+    """Every token the reader ran is charged, the prompt head included (#11 item 1)."""
+    ctx = make_ctx(policy, budget=200, max_steps=3)
+    query = "What about the battery?"
+    final = run(ctx, query)
+    head, tail = (len(ctx.reader.encode(part)) for part in ctx.reader.prompt_parts(query, "qa"))
+    steps = final["steps"]
+    calls = [s for s in steps if s["confidence"] is not None]  # each draft and the answer ran the tail
+    fed_back = sum(
+        _fed_back(s["usage"]["tokens_generated"], 4 if s["action"] == "answer" else 3) for s in calls
+    )
+    computed = sum(s["usage"]["tokens_computed"] for s in steps)
+    assert head > 20
+    assert computed == head + final["context_tokens"] + len(calls) * tail + fed_back
+    assert steps[0]["usage"]["tokens_computed"] >= head + steps[0]["context_tokens"]

@@ -1,6 +1,6 @@
 """End to end with the real offline reader (SmolLM2-135M-Instruct) and embedder (all-MiniLM-L6-v2)
 on a real QMSum meeting. Marked `model`: part of the default run (the fast suite must exercise the
-real models once); the first run converts the GGUF (~25 s) and caches it."""
+real models once); each test run converts the GGUF once (~12-25 s) into its fresh cache."""
 
 import pytest
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def cm(tmp_path_factory):
-    # the converted model is cached in the user's ADACTX_CACHE (shared with `make demo`); sessions are not
+    # the converted model is cached in the test run's fresh ADACTX_CACHE (conftest); sessions in their own DB
     return ContextManager(policy="topk-4", budget=2048, db=tmp_path_factory.mktemp("db") / "s.sqlite",
                           settings={"answer_tokens": 24})
 

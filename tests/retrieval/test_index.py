@@ -259,3 +259,67 @@ def test_metadata_must_cover_the_data_files(tmp_path, encoder):
     meta["config"]["kind"] = "magic"
     (directory / "meta.json").write_text(json.dumps(meta))
     assert "bad config" in _one_line_error(lambda: ChunkIndex.load(directory, encoder=encoder))
+
+
+# --- cache keys on the resolved configuration (#11 item 7) -------------------------------------------------
+
+
+def test_cached_index_keys_on_resolved_defaults_not_on_options_passed(tmp_path, tree, monkeypatch):
+    """A cache built before a default changed must not be served after it (the stemming default did)."""
+    from dataclasses import dataclass
+
+    import adactx.retrieval.index as index_module
+
+    encoder = CountingEncoder(HashingEncoder(dim=64))
+    before = cached_index(tree, "hybrid", encoder, cache_dir=tmp_path)
+    assert before.config.stemmer == "english"
+    explicit = cached_index(tree, "hybrid", encoder, cache_dir=tmp_path, stemmer="english", fusion="minmax")
+    assert len(list((tmp_path / "indexes").iterdir())) == 1  # the default spelled out: the same entry
+    assert explicit.config == before.config
+
+    @dataclass
+    class NewDefaults(IndexConfig):
+        stemmer: str = "none"
+
+    monkeypatch.setattr(index_module, "IndexConfig", NewDefaults)
+    after = cached_index(tree, "hybrid", encoder, cache_dir=tmp_path)  # same call, new default
+    assert after.config.stemmer == "none"
+    assert len(list((tmp_path / "indexes").iterdir())) == 2
+
+
+def test_encoder_dtype_is_explicit_and_keys_the_cache(tree):
+    from adactx.retrieval.encoders import MiniLMEncoder, encoder_config
+    from adactx.retrieval.index import index_cache_key, resolved_index_config
+
+    assert load_encoder("minilm").dtype == "float32"  # never chosen from the CPU's flags
+    with pytest.raises(AdactxError, match="encoder dtype"):
+        MiniLMEncoder(dtype="auto")
+    fp32, bf16 = encoder_config(MiniLMEncoder()), encoder_config(MiniLMEncoder(dtype="bfloat16"))
+    assert fp32["model_files"] == bf16["model_files"] and fp32["dtype"] != bf16["dtype"]
+    config = resolved_index_config("hybrid")
+    keys = {index_cache_key(tree, config, MiniLMEncoder(dtype=d)) for d in ("float32", "bfloat16")}
+    assert len(keys) == 2
+    bm25 = resolved_index_config("bm25")  # no encoder in a BM25 key
+    assert index_cache_key(tree, bm25, MiniLMEncoder()) == index_cache_key(tree, bm25, None)
+
+
+def test_tests_run_on_a_fresh_cache(tmp_path_factory):
+    import os
+    from pathlib import Path
+
+    assert Path(os.environ["ADACTX_CACHE"]).is_relative_to(tmp_path_factory.getbasetemp())
+
+
+def test_the_measured_default_row_is_the_code_default():
+    """docs/retrieval.md marks the grid row the defaults were chosen from; IndexConfig must match it."""
+    import re
+
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "retrieval.md").read_text(encoding="utf-8")
+    row = re.search(r"\| \*\*hybrid (\w+), stemmer=(\w+), dense_weight=([\d.]+)\*\* \(default\)", text)
+    assert row, "docs/retrieval.md: no row marked (default)"
+    config = IndexConfig()
+    assert (config.kind, config.fusion, config.stemmer, config.dense_weight) == (
+        "hybrid", row[1], row[2], float(row[3])
+    )

@@ -92,3 +92,23 @@ def test_budget_and_step_limit_mask_expansions(reader, tmp_path, monkeypatch):
     assert env.state["context_tokens"] <= env.config.budget
     _, _, terminated, _, _ = env.step(env.action_index("retrieve-2"))  # masked: stops with an answer
     assert terminated and env.outcome["steps"][-1]["action"] == "answer"
+
+
+def test_env_charges_the_prompt_head_with_and_without_the_memo(reader, tmp_path):
+    """tokens computed = head + document + tail + fed-back tokens, through the real session and the
+    memo's (#11 item 1: the head used to be left out)."""
+    from adactx.rl.memo import MemoReader, OutcomeMemo
+
+    example = toy_examples()[2]
+    memo_reader = MemoReader(reader, OutcomeMemo(tmp_path / "memo.sqlite"))
+    outcomes = []
+    for r in (reader, memo_reader, memo_reader):  # the last one is served by memo hits
+        cfg = env_config()
+        env = ContextEnv([example], r, cfg, RewardConfig(), workspace=Workspace(r, HashingEncoder(), cfg))
+        outcomes.append(run_episode(env, make_policy("topk-2"), example))
+    head, tail = (len(reader.encode(p)) for p in reader.prompt_parts(example.query, "qa"))
+    generated = outcomes[0]["usage"]["tokens_generated"]
+    fed_back = generated if generated < 3 else 2  # answer_tokens = 3: the last token is never fed back
+    expected = head + outcomes[0]["context_tokens"] + tail + fed_back
+    assert [o["usage"]["tokens_computed"] for o in outcomes] == [expected] * 3
+    assert memo_reader.memo.stats()["hits"] == 1
