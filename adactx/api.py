@@ -190,6 +190,7 @@ class ContextManager:
     ) -> list[Result]:
         """Run one session (one document, these questions); returns a Result per question."""
         from adactx.graphs.graph import build_session_graph, now_iso, session_config
+        from adactx.graphs.persistence import stored_doc_path, text_digest
 
         check_questions(questions)
         indexed = self._doc(doc)
@@ -204,7 +205,8 @@ class ContextManager:
             "doc_tokens": indexed.tree.total_tokens,
             "policy": getattr(self._policy, "name", str(self.policy)),
             "task": task,
-            "doc_path": indexed.document.source,
+            "doc_path": stored_doc_path(indexed.document.source),
+            "doc_sha256": text_digest(indexed.document.text),
             "budget": int(self.budget),
             "max_steps": int(self.max_steps),
             "questions": list(questions),
@@ -218,12 +220,11 @@ class ContextManager:
         """Finish an interrupted session (its document must be loaded: ``add`` it, or it is re-read
         from the path the session recorded)."""
         from adactx.graphs.graph import build_session_graph, load_session, session_config
+        from adactx.graphs.persistence import load_session_document
 
         values = load_session(self.checkpointer(), session_id)
         if doc is None and values["doc_id"] not in self._docs:
-            if not values.get("doc_path"):
-                raise AdactxError(f"session {session_id}: its document was text, not a file; add it first")
-            self.add(values["doc_path"])
+            self.add_document(load_session_document(values, session_id))
         indexed = self._doc(doc or values["doc_id"])
         self.budget, self.max_steps = values.get("budget", self.budget), values.get("max_steps", self.max_steps)
         if isinstance(self.policy, str):  # a policy object handed in by an app is kept as it is
