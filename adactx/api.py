@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from adactx.errors import AdactxError
+from adactx.limits import InputLimits, check_budget, check_question_length
 from adactx.reader import cache_dir
 from adactx.types import Document, Trace, Usage
 
-MIN_BUDGET = 64
+MIN_BUDGET = InputLimits.min_budget
 
 
 def default_session_db() -> Path:
@@ -40,6 +41,7 @@ def check_questions(questions: list[str]) -> None:
     for q in questions:
         if not q or not q.strip():
             raise AdactxError("empty question: ask something about the document")
+        check_question_length(q)
 
 
 @dataclass
@@ -76,8 +78,7 @@ class ContextManager:
     settings: dict = field(default_factory=dict)  # extra ControllerSettings fields
 
     def __post_init__(self) -> None:
-        if int(self.budget) < MIN_BUDGET:
-            raise AdactxError(f"budget {self.budget}: below the minimum of {MIN_BUDGET} tokens")
+        check_budget(self.budget)
         if int(self.max_steps) < 1:
             raise AdactxError(f"max_steps {self.max_steps}: must be >= 1")
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from adactx.errors import AdactxError
+from adactx.limits import DOCUMENT_BYTES_ENV, LIMITS_HELP, InputLimits
 
 POLICY_OPT = typer.Option(
     "threshold",
@@ -15,7 +16,14 @@ POLICY_OPT = typer.Option(
     "-p",
     help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK].",
 )
-BUDGET_OPT = typer.Option(4096, "--budget", "-b", help="Most document tokens the reader may read per question.")
+BUDGET_OPT = typer.Option(
+    4096, "--budget", "-b",
+    help=f"Most document tokens the reader may read per question ({InputLimits.min_budget} to {InputLimits.max_budget:,}).",
+)
+DOC_HELP = (
+    f"The document: .txt, .md, .jsonl or .pdf, at most {InputLimits.max_document_bytes / 1e6:g} MB "
+    f"(${DOCUMENT_BYTES_ENV} raises it)."
+)
 MODEL_OPT = typer.Option(
     None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
 )
@@ -30,6 +38,8 @@ trace_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    for command in (ask, summarize):
+        command.__doc__ = f"{command.__doc__.rstrip()}\n\n    {LIMITS_HELP}\n"
     app.command("ask")(ask)
     app.command("summarize")(summarize)
     app.command("index")(index_document)
@@ -89,8 +99,10 @@ def _print_result(console, result) -> None:
 
 
 def ask(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
-    questions: list[str] = typer.Argument(..., help="One or more questions, answered in one session."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
+    questions: list[str] = typer.Argument(
+        ..., help=f"One or more questions (each up to {InputLimits.max_question_chars:,} characters), one session."
+    ),
     policy: str = POLICY_OPT,
     budget: int = BUDGET_OPT,
     max_steps: int = typer.Option(12, help="Most controller steps per question."),
@@ -116,9 +128,12 @@ def ask(
 
 
 def summarize(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
     instruction: str = typer.Option("Summarize the document.", help="What the summary should cover."),
-    budget: int = typer.Option(8192, "--budget", "-b", help="Most document tokens read across all parts."),
+    budget: int = typer.Option(
+        8192, "--budget", "-b",
+        help=f"Most document tokens read across all parts ({InputLimits.min_budget} to {InputLimits.max_budget:,}).",
+    ),
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
 ) -> None:
@@ -127,7 +142,7 @@ def summarize(
 
 
 def index_document(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the index to (no pickle)."),
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,
