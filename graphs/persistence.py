@@ -40,6 +40,7 @@ _CONSTRUCTOR_CODES = {
     jsonplus.EXT_PYDANTIC_V1,
     jsonplus.EXT_PYDANTIC_V2,
 }
+BUSY_TIMEOUT_S = 60.0  # other adactx processes writing the same database wait, rather than fail, this long
 _LOADABLE_TYPES = ("null", "bytes", "bytearray", "msgpack")  # never "pickle", never lc-"json"
 
 
@@ -109,9 +110,19 @@ class SessionSaver(SqliteSaver):
 
 
 def damaged_database(path: Path, exc: Exception) -> AdactxError:
+    if not is_damage(exc):  # locked, read-only, disk full: the file itself may be fine
+        return AdactxError(f"{path}: cannot use the session database ({exc}); pick another with --db")
     return AdactxError(
         f"{path}: session database is damaged ({exc}); move it aside (its sessions are lost) "
         "or pick another file with --db / $ADACTX_SESSION_DB"
+    )
+
+
+def is_damage(exc: Exception) -> bool:
+    """SQLite's words for a file whose pages are broken (as opposed to busy or read-only)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        word in text for word in ("malformed", "not a database", "corrupt", "disk image")
     )
 
 
@@ -120,7 +131,7 @@ def open_checkpointer(path: str | Path) -> SessionSaver:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         saver = SessionSaver(conn, path)
         saver.setup()
     except sqlite3.DatabaseError as exc:

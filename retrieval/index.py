@@ -26,12 +26,14 @@ files, no pickle). ``load`` verifies every checksum before parsing, so a corrupt
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -572,13 +574,29 @@ def _try_load(directory: Path, encoder: Encoder | None, tree: ChunkTree) -> Chun
 
 
 def _save_atomically(index: ChunkIndex, directory: Path) -> None:
-    """Save into a temporary sibling, then rename, so readers never see half an index."""
+    """Save into a private temporary sibling, then rename, so readers never see half an index. Several
+    threads or processes may build the same entry at once: the first rename wins, a good entry is never
+    removed, and a damaged one is moved aside before ours takes its place."""
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     index.save(staging)
-    shutil.rmtree(directory, ignore_errors=True)
+    for _ in range(2):
+        try:
+            os.replace(staging, directory)  # fails while ``directory`` exists and is not empty
+            return
+        except OSError:
+            if _loads(directory, index.encoder):
+                break  # another writer's copy is as good as ours
+            aside = directory.with_name(f"{directory.name}.damaged-{uuid.uuid4().hex[:8]}")
+            with contextlib.suppress(OSError):
+                os.replace(directory, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _loads(directory: Path, encoder: Encoder | None) -> bool:
     try:
-        os.replace(staging, directory)
-    except OSError:  # another process won the race; its copy is as good as ours
-        shutil.rmtree(staging, ignore_errors=True)
+        ChunkIndex.load(directory, encoder=encoder)
+    except AdactxError:
+        return False
+    return True

@@ -66,7 +66,9 @@ class OutcomeMemo:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = GuardedConnection(sqlite3.connect(str(self.path), check_same_thread=False), self.path, "memo")
+            self._db = GuardedConnection(
+                sqlite3.connect(str(self.path), check_same_thread=False, timeout=60.0), self.path, "memo"
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(SCHEMA)

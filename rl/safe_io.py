@@ -137,6 +137,10 @@ class GuardedConnection:
         try:
             return fn(*args)
         except sqlite3.DatabaseError as exc:
+            from adactx.graphs.persistence import is_damage
+
+            if not is_damage(exc):  # locked, read-only, disk full
+                raise AdactxError(f"{self.path}: cannot use the {self.what} database ({exc})") from None
             raise AdactxError(
                 f"{self.path}: {self.what} database is damaged ({exc}); delete it (its outcomes are "
                 "recomputed on demand) or pass another file with --memo"

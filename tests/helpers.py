@@ -105,3 +105,26 @@ def one_error_line(code: int, out: str, err: str) -> str:
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert "Traceback" not in err + out
     return lines[0]
+
+
+def start_python(code: str, cwd: Path | None = None, **env):
+    """``python -c code`` in a child process that can import these helpers (for kill -9 tests)."""
+    import os
+    import subprocess
+    import sys
+
+    tests = Path(__file__).parent
+    child_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests / "rl")]),
+                 "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in env.items()}}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=cwd, env=child_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(predicate, timeout: float = 120.0, poll: float = 0.05) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(poll)
