@@ -65,10 +65,11 @@ def test_kill_mid_ask_then_trace_resume_continues(tmp_path, model_dir, capsys, m
 
 def test_eight_concurrent_sessions_lose_nothing(tmp_path, tmp_cache):
     db, errors = tmp_path / "s.sqlite", []
+    readers = [tiny_reader() for _ in range(8)]  # built first: transformers' lazy imports are not thread-safe
 
     def session(i):
         try:
-            cm = ContextManager(reader=tiny_reader(), encoder=HashingEncoder(), index_kind="bm25", policy="topk-1",
+            cm = ContextManager(reader=readers[i], encoder=HashingEncoder(), index_kind="bm25", policy="topk-1",
                                 budget=200, max_steps=3, chunk_tokens=24, db=db)
             cm.ask_many(QUESTIONS, cm.add_text(DOC, f"doc{i}"), session_id=f"s{i}")
         except Exception as exc:  # noqa: BLE001 -- reported below
