@@ -9,6 +9,7 @@ app = typer.Typer(
 )
 
 from adactx.cli import longctx
+from adactx.threads import DEFAULT_THREADS, THREADS_HELP
 
 app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)
@@ -50,6 +51,7 @@ def evaluate(
     metric: str = typer.Option(
         "score", help="what the tables score: the task's headline `score`, or a metric key such as contains"
     ),
+    threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP),
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
     if ctx.invoked_subcommand is not None:
@@ -81,6 +83,9 @@ def evaluate(
         metric=metric,
     )
     out = out or f"runs/{data.replace(':', '-')}"
+    from adactx.threads import set_threads
+
+    set_threads(threads)
     summary = _run_with_progress(cfg, out, memo)
     print(summary["table"])
     print(f"\nrun directory: {out}")

@@ -9,6 +9,7 @@ import typer
 
 from adactx.errors import AdactxError
 from adactx.limits import DOCUMENT_BYTES_ENV, LIMITS_HELP, InputLimits
+from adactx.threads import DEFAULT_THREADS, THREADS_HELP
 
 POLICY_OPT = typer.Option(
     "threshold",
@@ -30,6 +31,7 @@ MODEL_OPT = typer.Option(
 DB_OPT = typer.Option(None, "--db", help="Session database (default: $ADACTX_CACHE/sessions.sqlite).")
 INDEX_OPT = typer.Option("hybrid", "--index", help="Retrieval: hybrid (dense + BM25) | dense | bm25.")
 ENCODER_OPT = typer.Option("minilm", "--encoder", help="Dense encoder: minilm | hashing | a local model directory.")
+THREADS_OPT = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP)
 CHUNK_OPT = typer.Option(256, "--chunk-tokens", help="Most reader tokens per chunk (chunks hold whole sentences).")
 
 trace_app = typer.Typer(
@@ -66,10 +68,12 @@ def _step_printer(console):
 
 
 def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int,
-         index_dir: Path | None = None, **cm_options):
+         index_dir: Path | None = None, threads: int | None = None, **cm_options):
     from adactx.api import ContextManager, check_questions
+    from adactx.threads import set_threads
 
     check_questions(questions)  # fail before minutes of loading, not after
+    set_threads(threads)
     console = _console()
     with console.status("loading reader, chunking and indexing the document…"):
         cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)
@@ -113,6 +117,7 @@ def ask(
     index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
     chunk_tokens: int = CHUNK_OPT,
     db: Path = DB_OPT,
+    threads: int = THREADS_OPT,
 ) -> None:
     """Answer questions about a long document, growing the context step by step.
 
@@ -123,7 +128,7 @@ def ask(
     Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`
     """
     task = "query_summary" if query_summary else "qa"
-    _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir,
+    _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir, threads=threads,
          model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
 
 
@@ -136,9 +141,10 @@ def summarize(
     ),
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
+    threads: int = THREADS_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, 12, model=model, index_kind="bm25", db=db)
+    _run(doc, [instruction], "summary", "full", budget, 12, threads=threads, model=model, index_kind="bm25", db=db)
 
 
 def index_document(
