@@ -135,6 +135,10 @@ def test_session_records_an_absolute_path_and_resumes_from_another_directory(tmp
 
 
 def _damage(db):
+    conn = sqlite3.connect(db)  # every page into the main file first (none left in the write-ahead log)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert db.stat().st_size > 3 * 4096
     data = bytearray(db.read_bytes())
     page = 4096
     for offset in range(page, len(data), 7):  # scribble over every page after the header page
