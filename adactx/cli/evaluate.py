@@ -59,6 +59,10 @@ def evaluate(
     from adactx.errors import AdactxError
     from adactx.rl.evaluate import EvalConfig
 
+    from adactx.limits import InputLimits
+
+    if budget > InputLimits.max_budget:  # before any work: a huge budget only fails deep inside a run
+        raise AdactxError(f"--budget {budget}: above the maximum of {InputLimits.max_budget:,} tokens")
     try:
         lam = tuple(float(x) for x in _split(lambdas))
         lengths = tuple(int(x) for x in _split(mixed_lengths))

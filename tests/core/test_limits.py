@@ -54,3 +54,8 @@ def test_help_states_the_limits(capsys, monkeypatch):
     for command in ("ask", "summarize"):
         code, out, _ = run_cli(capsys, command, "--help")
         assert code == 0 and "2 MB" in out and DOCUMENT_BYTES_ENV in out and "10,000,000" in out
+
+
+def test_eval_budget_above_the_maximum_fails_first(tmp_path, capsys):
+    line = one_error_line(*run_cli(capsys, "eval", "--budget", str(2**70), "--out", tmp_path / "run"))
+    assert "above the maximum" in line and not (tmp_path / "run").exists()
