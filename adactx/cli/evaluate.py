@@ -57,9 +57,8 @@ def evaluate(
     if ctx.invoked_subcommand is not None:
         return
     from adactx.errors import AdactxError
-    from adactx.rl.evaluate import EvalConfig
-
     from adactx.limits import InputLimits
+    from adactx.rl.evaluate import EvalConfig
 
     if budget > InputLimits.max_budget:  # before any work: a huge budget only fails deep inside a run
         raise AdactxError(f"--budget {budget}: above the maximum of {InputLimits.max_budget:,} tokens")

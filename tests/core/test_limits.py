@@ -3,11 +3,11 @@
 import time
 
 import pytest
+from adactx.retrieval.documents import load_document
 from helpers import one_error_line, run_cli
 
 from adactx.errors import AdactxError
 from adactx.limits import DOCUMENT_BYTES_ENV, InputLimits
-from adactx.retrieval.documents import load_document
 
 
 @pytest.fixture()

@@ -4,15 +4,15 @@ import sqlite3
 
 import ormsgpack
 import pytest
+from adactx.graphs.graph import list_sessions, load_session
+from adactx.graphs.persistence import StrictSerializer, UnsafeCheckpointError, open_checkpointer
+from adactx.retrieval.encoders import HashingEncoder
 from helpers import one_error_line, run_cli, tiny_reader
 from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from adactx.api import ContextManager
 from adactx.errors import AdactxError
-from adactx.graphs.graph import list_sessions, load_session
-from adactx.graphs.persistence import StrictSerializer, UnsafeCheckpointError, open_checkpointer
-from adactx.retrieval.encoders import HashingEncoder
 
 DOC = "\n\n".join(f"Part {i}. The team discussed the {t} and agreed on it." for i, t in
                   enumerate(["budget", "battery", "buttons", "price", "launch", "colour"]))
@@ -62,7 +62,7 @@ def test_crafted_checkpoint_runs_code_with_langgraphs_default_serializer(session
 
 
 def test_crafted_checkpoint_is_refused_by_trace_list_show_and_ask(session_db, tmp_path, capsys):
-    db, doc = session_db
+    db, _doc = session_db
     marker = tmp_path / "marker"
     _rewrite_checkpoints(db, lambda values: values.__setitem__("policy", _marker_ext(marker)))
     for args in (["trace", "list", "--db", db], ["trace", "show", "s1", "--db", db]):
@@ -147,7 +147,7 @@ def _damage(db):
 
 
 def test_damaged_session_database_is_one_line(session_db, capsys, tmp_path):
-    db, doc = session_db
+    db, _doc = session_db
     for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     _damage(db)

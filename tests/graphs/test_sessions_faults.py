@@ -6,12 +6,12 @@ import sqlite3
 import threading
 
 import pytest
-from helpers import one_error_line, run_cli, save_tiny_model, start_python, tiny_reader, wait_for
-
-from adactx.api import ContextManager
 from adactx.graphs.graph import list_sessions, load_session
 from adactx.graphs.persistence import open_checkpointer
 from adactx.retrieval.encoders import HashingEncoder
+from helpers import one_error_line, run_cli, save_tiny_model, start_python, tiny_reader
+
+from adactx.api import ContextManager
 
 DOC = "\n\n".join(f"Part {i}. The committee discussed the {t}. The {t} was approved after a debate."
                   for i, t in enumerate(["budget", "schedule", "buttons", "battery", "colour", "price"]))
@@ -55,7 +55,7 @@ def test_kill_mid_ask_then_trace_resume_continues(tmp_path, model_dir, capsys, m
     assert ["FINISHED"] not in seen, child.stderr.read()
     before = load_session(open_checkpointer(db), "killed")
     assert before["pending"] and len(before["results"]) == 1
-    code, out, err = run_cli(capsys, "trace", "resume", "killed", "--model", model_dir, "--encoder", "hashing",
+    code, _out, err = run_cli(capsys, "trace", "resume", "killed", "--model", model_dir, "--encoder", "hashing",
                              "--index", "bm25", "--db", db)
     assert code == 0, err
     after = load_session(open_checkpointer(db), "killed")

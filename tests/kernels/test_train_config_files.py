@@ -1,10 +1,10 @@
 """Bad `adactx train longlora --config` files: one line naming the file and the field, never a traceback."""
 
 import pytest
+from adactx.kernels.train_config import LongLoRATrainConfig
 from helpers import one_error_line, run_cli
 
 from adactx.errors import AdactxError
-from adactx.kernels.train_config import LongLoRATrainConfig
 
 GOOD = "data_files: [corpus.txt]\n"
 

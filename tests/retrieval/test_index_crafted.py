@@ -4,10 +4,10 @@ import json
 import shutil
 
 import pytest
-
-from adactx.errors import AdactxError
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.retrieval.index import ChunkIndex, file_sha256
+
+from adactx.errors import AdactxError
 
 TEXTS = [f"chunk {i} about topic {i % 3}" for i in range(10)]
 

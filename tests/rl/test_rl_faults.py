@@ -4,18 +4,17 @@ import builtins
 import io
 import json
 import logging
-import sqlite3
 
 import pytest
+from adactx.retrieval.encoders import HashingEncoder
+from adactx.rl import env as env_module
+from adactx.rl.evaluate import EvalConfig, run_eval
+from adactx.rl.memo import OutcomeMemo
+from adactx.rl.safe_io import read_lookups
 from helpers import one_error_line, run_cli, tiny_reader
 from rl_fixtures import toy_examples
 
 from adactx.errors import AdactxError
-from adactx.retrieval.encoders import HashingEncoder
-from adactx.rl import env as env_module
-from adactx.rl.evaluate import EvalConfig, read_records, run_eval
-from adactx.rl.memo import OutcomeMemo
-from adactx.rl.safe_io import read_lookups
 
 CFG = {
     "data": "mixed:val", "n": 2, "policies": ("full", "topk-2"), "budget": 200, "max_steps": 3,

@@ -5,17 +5,16 @@ import signal
 import sqlite3
 
 import pytest
-from helpers import start_python, tiny_reader, wait_for
-from rl_fixtures import toy_examples
-
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl import env as env_module
 from adactx.rl.evaluate import EvalConfig, read_records, run_eval
 from adactx.rl.safe_io import read_lookups
+from helpers import start_python, tiny_reader, wait_for
+from rl_fixtures import toy_examples
 
-CFG = dict(data="mixed:val", n=4, policies=("full", "topk-2", "first-60"), budget=200, max_steps=3,
-           chunk_tokens=24, answer_tokens=3, summary_tokens=3, draft_tokens=2, encoder="hashing", n_boot=50,
-           prefix_tokens=60, topk=2, lambdas=(0.0,))
+CFG = {"data": "mixed:val", "n": 4, "policies": ("full", "topk-2", "first-60"), "budget": 200, "max_steps": 3,
+           "chunk_tokens": 24, "answer_tokens": 3, "summary_tokens": 3, "draft_tokens": 2, "encoder": "hashing", "n_boot": 50,
+           "prefix_tokens": 60, "topk": 2, "lambdas": (0.0,)}
 
 CHILD = """
 import time
