@@ -66,29 +66,36 @@ class StrictSerializer(jsonplus.JsonPlusSerializer):
     def _refusing_hook(self, code: int, data: bytes) -> Any:
         if code in _CONSTRUCTOR_CODES or code == jsonplus.EXT_METHOD_SINGLE_ARG:
             target = ormsgpack.unpackb(data, ext_hook=self._refusing_hook, option=ormsgpack.OPT_NON_STR_KEYS)
-            if not isinstance(target, (list, tuple)) or len(target) < 4 - (code != jsonplus.EXT_METHOD_SINGLE_ARG):
-                raise UnsafeCheckpointError("a checkpoint holds a malformed typed value: refused")
-            allowed = (
-                tuple(target[:2]) in lg_msgpack.SAFE_MSGPACK_TYPES
-                if code != jsonplus.EXT_METHOD_SINGLE_ARG
-                else (target[0], target[1], target[3]) in lg_msgpack.SAFE_MSGPACK_METHODS
-            )
-            if not allowed:
-                name = ".".join(str(part) for part in target[:2])
-                self._refusal.error = UnsafeCheckpointError(f"a checkpoint names {name}, which adactx never stores: refused")
+            if not self._allowed(code, target):
+                name = ".".join(str(part)[:60] for part in target[:2]) if isinstance(target, list) else "?"
+                self._refusal.error = UnsafeCheckpointError(
+                    f"a checkpoint names {name}, which adactx never stores: refused"
+                )
                 raise self._refusal.error
         return self._strict_hook(code, data)
 
+    @staticmethod
+    def _allowed(code: int, target: Any) -> bool:
+        method = code == jsonplus.EXT_METHOD_SINGLE_ARG
+        if not isinstance(target, list) or len(target) < (4 if method else 3):
+            return False
+        names = (target[0], target[1], target[3]) if method else (target[0], target[1])
+        if not all(isinstance(part, str) for part in names):
+            return False
+        return names in (lg_msgpack.SAFE_MSGPACK_METHODS if method else lg_msgpack.SAFE_MSGPACK_TYPES)
+
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
         if data[0] not in _LOADABLE_TYPES:
-            raise UnsafeCheckpointError(f"a checkpoint is encoded as {data[0]!r}, which adactx never writes: refused")
+            raise UnsafeCheckpointError(
+                f"a checkpoint is encoded as {str(data[0])[:40]!r}, which adactx never writes: refused"
+            )
         self._refusal.error = None
         try:
             return super().loads_typed(data)
-        except ValueError:  # ormsgpack reports a failing ext hook as "ext_hook failed": say which refusal
+        except (ValueError, TypeError) as exc:  # ormsgpack says only "ext_hook failed": name the refusal
             if self._refusal.error is not None:
                 raise self._refusal.error from None
-            raise
+            raise UnsafeCheckpointError(f"a checkpoint cannot be decoded ({exc}): damaged or foreign") from None
 
 
 class SessionSaver(SqliteSaver):

@@ -79,6 +79,18 @@ def test_pickle_and_lc_json_checkpoints_are_refused(encoding):
         StrictSerializer().loads_typed((encoding, b"{}"))
 
 
+@pytest.mark.parametrize("payload", [[["os"], "system", "x"], ["os", "system"], "os.system", [1, 2, 3]])
+def test_malformed_typed_values_are_refused(payload):
+    ext = ormsgpack.Ext(jsonplus.EXT_CONSTRUCTOR_POS_ARGS, ormsgpack.packb(payload))
+    with pytest.raises(UnsafeCheckpointError, match="refused"):
+        StrictSerializer().loads_typed(("msgpack", ormsgpack.packb({"v": ext})))
+
+
+def test_undecodable_checkpoint_is_an_error_not_a_traceback():
+    with pytest.raises(UnsafeCheckpointError, match="cannot be decoded"):
+        StrictSerializer().loads_typed(("msgpack", b"\xc1\xc1\xc1"))
+
+
 def test_strict_serializer_round_trips_what_sessions_store():
     serde = StrictSerializer()
     value = {"a": [1, 2.5, "x", None], "s": {1, 2}, "n": {"k": True}}
