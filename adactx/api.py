@@ -30,13 +30,14 @@ from adactx.config import (
     values_of,
 )
 from adactx.errors import AdactxError
+from adactx.limits import InputLimits, check_budget, check_question_length
 from adactx.reader import cache_dir
 from adactx.types import Document, Trace, Usage
 
 if TYPE_CHECKING:
     from adactx.retrieval.indexed import IndexedDocument
 
-MIN_BUDGET = 64
+MIN_BUDGET = InputLimits.min_budget
 
 
 def default_session_db() -> Path:
@@ -52,6 +53,7 @@ def check_questions(questions: list[str]) -> None:
     for q in questions:
         if not q or not q.strip():
             raise AdactxError("empty question: ask something about the document")
+        check_question_length(q)
 
 
 @dataclass
@@ -97,8 +99,7 @@ class ContextManager:
         extra = self.settings if isinstance(self.settings, dict) else {}
         shortcuts = {"budget": self.budget, "max_steps": self.max_steps}
         values = {**base, **extra, **{k: v for k, v in shortcuts.items() if v is not None}}
-        if int(values.get("budget", field_default(ControllerSettings, "budget"))) < MIN_BUDGET:
-            raise AdactxError(f"budget {values['budget']}: below the minimum of {MIN_BUDGET} tokens")
+        check_budget(values.get("budget", field_default(ControllerSettings, "budget")))
         if int(values.get("max_steps", 1)) < 1:
             raise AdactxError(f"max_steps {values['max_steps']}: must be >= 1")
         self.settings = ControllerSettings(**values)
@@ -216,6 +217,7 @@ class ContextManager:
     ) -> list[Result]:
         """Run one session (one document, these questions); returns a Result per question."""
         from adactx.graphs.graph import build_session_graph, now_iso, session_config
+        from adactx.graphs.persistence import stored_doc_path, text_digest
 
         check_questions(questions)
         indexed = self._doc(doc)
@@ -235,7 +237,8 @@ class ContextManager:
             "doc_tokens": indexed.tree.total_tokens,
             "policy": getattr(self._policy, "name", str(self.policy)),
             "task": task,
-            "doc_path": indexed.document.source,
+            "doc_path": stored_doc_path(indexed.document.source),
+            "doc_sha256": text_digest(indexed.document.text),
             "questions": list(questions),
             "results": [],
             "cursor": 0,
@@ -248,12 +251,11 @@ class ContextManager:
         from the path the session recorded). It runs with this façade's settings; the ones the session
         started with are in ``adactx.graphs.graph.recorded_settings`` (``adactx trace resume`` uses them)."""
         from adactx.graphs.graph import build_session_graph, load_session, session_config
+        from adactx.graphs.persistence import load_session_document
 
         values = load_session(self.checkpointer(), session_id)
         if doc is None and values["doc_id"] not in self._docs:
-            if not values.get("doc_path"):
-                raise AdactxError(f"session {session_id}: its document was text, not a file; add it first")
-            self.add(values["doc_path"])
+            self.add_document(load_session_document(values, session_id))
         indexed = self._doc(doc or values["doc_id"])
         if isinstance(self.policy, str):  # a policy object handed in by an app is kept as it is
             self._policy = self._make_policy(values["policy"])

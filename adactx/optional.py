@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 
 _HINTS = {
     "flash_attn": "pip install 'adactx[gpu]'  (CUDA only)",
@@ -12,7 +12,7 @@ _HINTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def has(module: str) -> bool:
     """True when ``module`` can be imported (checked without importing it)."""
     try:

@@ -16,9 +16,7 @@ again with ``None`` on the same thread resumes it.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from pathlib import Path
 from typing import Any, TypedDict
 
 from adactx.graphs.actions import (
@@ -30,6 +28,7 @@ from adactx.graphs.actions import (
     valid_or_answer,
 )
 from adactx.graphs.context import ControllerContext
+from adactx.graphs.persistence import open_checkpointer
 from adactx.graphs.state import Action, ControllerState, initial_state, question_of
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -131,7 +130,8 @@ class SessionState(TypedDict, total=False):
     doc_tokens: int
     policy: str
     task: str
-    doc_path: str
+    doc_path: str  # absolute (see persistence.stored_doc_path); "" for a document made from text
+    doc_sha256: str  # of the document's text: resume refuses a file that no longer holds it
     questions: list[str]
     results: list[dict]  # Trace.to_dict() per finished question
     cursor: int
@@ -173,21 +173,6 @@ def session_config(session_id: str, max_steps: int, n_questions: int, metadata: 
 
 
 # --- persistence ------------------------------------------------------------------------------
-def open_checkpointer(path: str | Path):
-    """LangGraph's SQLite checkpointer on ``path`` (created if missing)."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = sqlite3.connect(str(path), check_same_thread=False)
-        saver = SqliteSaver(conn)
-        saver.setup()
-    except sqlite3.DatabaseError as exc:
-        raise AdactxError(f"{path}: not a readable session database ({exc})") from exc
-    return saver
-
-
 def list_sessions(saver) -> list[dict]:
     """The newest checkpoint of every session, newest first: id, document, policy, progress, time."""
     seen: dict[str, dict] = {}

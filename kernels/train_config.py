@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from adactx.config_types import check_field_types
 from adactx.errors import AdactxError
 
 ATTENTIONS = ("s2attn", "full")
@@ -60,6 +61,7 @@ class LongLoRATrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.data_files, str):
             self.data_files = [self.data_files]
+        check_field_types(self)
         if not self.data_files:
             raise AdactxError("data_files: give at least one local text file or folder")
         positive = ("target_length", "steps", "batch_size", "grad_accum", "lora_r", "lora_alpha", "save_every")
@@ -99,23 +101,14 @@ class LongLoRATrainConfig:
         path = Path(path)
         if not path.is_file():
             raise AdactxError(f"--config {path}: no such file")
-        text = path.read_text()
+        data = _parse_config_file(path)
+        data = data.get("longlora", data)
+        if not isinstance(data, dict):
+            raise AdactxError(f"--config {path}: `longlora` must be a table of fields")
         try:
-            if path.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(text)
-            elif path.suffix == ".json":
-                data = json.loads(text)
-            elif path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text)
-            else:
-                raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
-        except (ValueError, ImportError) as exc:
-            raise AdactxError(f"--config {path}: cannot parse: {exc}") from None
-        return cls.from_dict(data.get("longlora", data))
+            return cls.from_dict(data)
+        except AdactxError as exc:
+            raise AdactxError(f"--config {path}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,3 +116,37 @@ class LongLoRATrainConfig:
     @staticmethod
     def help() -> dict[str, str]:
         return {f.name: f.metadata.get("help", "") for f in fields(LongLoRATrainConfig)}
+
+
+def _parse_config_file(path: Path) -> dict[str, Any]:
+    """A config file's top-level mapping; every parse problem is one line naming the file."""
+    if path.suffix not in (".toml", ".json", ".yaml", ".yml"):
+        raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdactxError(f"--config {path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        data = _parse_text(path.suffix, text)
+    except Exception as exc:  # noqa: BLE001 -- tomllib, json and yaml each raise their own error types
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise AdactxError(f"--config {path}: cannot parse: {reason}") from None
+    if data is None:
+        raise AdactxError(f"--config {path}: the file is empty")
+    if not isinstance(data, dict):
+        raise AdactxError(f"--config {path}: expected a mapping of fields, got a {type(data).__name__}")
+    return data
+
+
+def _parse_text(suffix: str, text: str) -> Any:
+    if suffix == ".toml":
+        import tomllib
+
+        return tomllib.loads(text)
+    if suffix == ".json":
+        return json.loads(text)
+    try:
+        import yaml
+    except ImportError:
+        raise AdactxError("YAML configs need PyYAML: pip install pyyaml (or use TOML)") from None
+    return yaml.safe_load(text)

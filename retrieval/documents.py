@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from adactx.errors import AdactxError
+from adactx.limits import check_document_size
 from adactx.types import Document
 
 TEXT_FIELDS: tuple[str, ...] = ("text", "content", "document", "context", "article", "story", "input")
@@ -66,6 +67,7 @@ def load_document(path: str | Path, line: int | None = None) -> Document:
 def load_documents(path: str | Path) -> list[Document]:
     """Load every document in a file: one for text/markdown/PDF, one per line for .jsonl."""
     path = _existing_file(Path(path))
+    check_document_size(path)  # before reading: a 100 MB file would index for hours
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return [_load_pdf(path)]

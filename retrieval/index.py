@@ -26,11 +26,14 @@ files, no pickle). ``load`` verifies every checksum before parsing, so a corrupt
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -402,7 +405,34 @@ def read_meta(directory: Path) -> dict:
     missing = [key for key in ("config", "n_chunks", "texts_sha256", "files") if key not in meta]
     if missing:
         raise AdactxError(f"corrupted index file {path}: missing {', '.join(missing)}")
+    problem = _meta_problem(meta)
+    if problem:
+        raise AdactxError(f"corrupted index file {path}: {problem}; rebuild the index")
     return meta
+
+
+MAX_INDEX_CHUNKS = 10_000_000  # far above any document adactx accepts (see adactx.limits)
+_DATA_FILE = re.compile(r"(embeddings\.npy|dense\.faiss|bm25/[A-Za-z0-9_.-]+)")
+
+
+def _meta_problem(meta: dict) -> str:
+    """What is wrong with meta.json's values, or ""; file names are checked before any file is touched,
+    so a crafted index cannot probe whether files outside its directory exist."""
+    n, dim, files = meta["n_chunks"], meta.get("dim"), meta["files"]
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_INDEX_CHUNKS:
+        return f"n_chunks must be an integer in [1, {MAX_INDEX_CHUNKS}], got {n!r}"[:160]
+    if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= 65536):
+        return f"dim must be an integer in [1, 65536], got {dim!r}"[:160]
+    if not isinstance(meta["texts_sha256"], str) or not isinstance(meta["config"], dict):
+        return "texts_sha256 must be a string and config an object"
+    if not isinstance(files, dict):
+        return f"files must map file names to sha256 digests, got a {type(files).__name__}"
+    for name, digest in files.items():
+        if not _DATA_FILE.fullmatch(name) or ".." in name:
+            return f"files names {name[:80]!r}, which is not an index data file"
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return f"files[{name!r}] is not a sha256 digest"
+    return ""
 
 
 def _config_from_meta(meta: dict, directory: Path) -> IndexConfig:
@@ -430,7 +460,7 @@ def verify_files(directory: Path, checksums: dict[str, str], required: Sequence[
         )
     for name, expected in checksums.items():
         path = directory / name
-        if not path.is_file():
+        if path.is_symlink() or not path.is_file():  # a link could point anywhere: treated as missing
             raise AdactxError(f"index file missing: {path}")
         if file_sha256(path) != expected:
             raise AdactxError(
@@ -480,7 +510,7 @@ def _load_bm25(path: Path):
 
     try:
         return bm25s.BM25.load(str(path), show_progress=False)
-    except (ValueError, OSError, KeyError, json.JSONDecodeError) as err:
+    except (ValueError, OSError, KeyError, TypeError, json.JSONDecodeError) as err:  # TypeError: unknown params
         raise AdactxError(f"corrupted index file under {path}: {_one_line(err)}") from None
 
 
@@ -560,13 +590,29 @@ def _try_load(directory: Path, encoder: Encoder | None, tree: ChunkTree) -> Chun
 
 
 def _save_atomically(index: ChunkIndex, directory: Path) -> None:
-    """Save into a temporary sibling, then rename, so readers never see half an index."""
+    """Save into a private temporary sibling, then rename, so readers never see half an index. Several
+    threads or processes may build the same entry at once: the first rename wins, a good entry is never
+    removed, and a damaged one is moved aside before ours takes its place."""
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = directory.with_name(f"{directory.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     index.save(staging)
-    shutil.rmtree(directory, ignore_errors=True)
+    for _ in range(2):
+        try:
+            os.replace(staging, directory)  # fails while ``directory`` exists and is not empty
+            return
+        except OSError:
+            if _loads(directory, index.encoder):
+                break  # another writer's copy is as good as ours
+            aside = directory.with_name(f"{directory.name}.damaged-{uuid.uuid4().hex[:8]}")
+            with contextlib.suppress(OSError):
+                os.replace(directory, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _loads(directory: Path, encoder: Encoder | None) -> bool:
     try:
-        os.replace(staging, directory)
-    except OSError:  # another process won the race; its copy is as good as ours
-        shutil.rmtree(staging, ignore_errors=True)
+        ChunkIndex.load(directory, encoder=encoder)
+    except AdactxError:
+        return False
+    return True

@@ -39,6 +39,7 @@ from adactx.rl.eval_examples import load_examples
 from adactx.rl.eval_features import evidence_recall, make_record, retrieval_features
 from adactx.rl.eval_tables import aggregate_tables
 from adactx.rl.run_dir import RunDir, read_records
+from adactx.rl.safe_io import LookupJournal, check_data_spec
 from adactx.rl.settings import EpisodeSettings
 
 from adactx.config import values_of
@@ -86,6 +87,7 @@ def build_harness(cfg: EvalConfig, run: RunDir, base_reader, encoder, memo_path)
     from adactx.reader import cache_dir
 
     memo = OutcomeMemo(memo_path or cache_dir() / "memo.sqlite")
+    memo.on_lookup = LookupJournal(run.path).record
     memo_reader = MemoReader(base_reader, memo)
     encoder = encoder or load_encoder(cfg.encoder)
     env_cfg = EnvConfig(
@@ -148,6 +150,8 @@ def run_eval(
     stand in for its examples, as ``examples`` do for the reported split)."""
     from adactx.reader import load_reader
 
+    if examples is None:
+        check_data_spec(cfg.data)  # an unknown data set fails before the run directory or the reader
     cfg = with_summary_length(cfg, reader)
     run = RunDir(out, cfg)  # first: a mismatched run directory fails before any loading
     base_reader = reader or load_reader(cfg.model)

@@ -37,6 +37,8 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from adactx.rl.safe_io import GuardedConnection
+
 from adactx.errors import AdactxError
 from adactx.fingerprint import adapter_fingerprint, checkpoint_fingerprint, config_key, weights_fingerprint
 from adactx.reader import AppendOnlyContext, Generation
@@ -113,7 +115,9 @@ class OutcomeMemo:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+            self._db = GuardedConnection(
+                sqlite3.connect(str(self.path), check_same_thread=False, timeout=60.0), self.path, "memo"
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(SCHEMA)
@@ -122,14 +126,21 @@ class OutcomeMemo:
             raise AdactxError(f"{self.path}: not a readable memo database ({exc})") from exc
         self.hits = 0
         self.misses = 0
+        self.on_lookup = None  # called with True (hit) or False (miss) as each lookup happens
 
     def get(self, key: str) -> dict | None:
         row = self._db.execute("SELECT payload FROM outcomes WHERE key = ?", (key,)).fetchone()
         if row is None:
             self.misses += 1
+            self._tell(hit=False)
             return None
         self.hits += 1
+        self._tell(hit=True)
         return json.loads(row[0])
+
+    def _tell(self, hit: bool) -> None:
+        if self.on_lookup is not None:
+            self.on_lookup(hit)
 
     def put(self, key: str, model: str, adapter: str, settings: str, n_context: int, payload: dict) -> None:
         self._db.execute(

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from adactx.rl.eval_config import IDENTITY, EvalConfig
+from adactx.rl.safe_io import read_lookups, read_run_config, repair_records, write_json_atomically
 
 from adactx.errors import AdactxError
 
@@ -27,7 +28,7 @@ class RunDir:
         self.records_path = self.path / "records.jsonl"
         config_path = self.path / "config.json"
         if config_path.exists():
-            old = json.loads(config_path.read_text())
+            old = read_run_config(config_path)
             new = json.loads(json.dumps(cfg.to_dict()))
             defaults = json.loads(json.dumps(EvalConfig().to_dict()))  # fields a config.json predates
             diff = [k for k in IDENTITY if old.get(k, defaults.get(k)) != new.get(k)]
@@ -35,16 +36,14 @@ class RunDir:
                 raise AdactxError(
                     f"{self.path}: holds a run with other settings ({', '.join(diff)}); use another --out"
                 )
-        config_path.write_text(json.dumps(cfg.to_dict(), indent=2))
-        self._drop_torn_tail()
+        write_json_atomically(config_path, cfg.to_dict())
+        repair_records(self.records_path)
         self.done: dict[tuple[str, str], dict] = {}
         for record in read_records(self.records_path):
             self.done[(record["example_id"], record["policy"])] = record
         self._fh = self.records_path.open("a", encoding="utf-8")
         self.memo_path = self.path / "memo_lookups.json"
-        self.memo_before = (
-            json.loads(self.memo_path.read_text()) if self.memo_path.exists() else {"hits": 0, "misses": 0}
-        )
+        self.memo_before = read_lookups(self.path)
 
     def save_memo_lookups(self, hits: int, misses: int) -> dict:
         """This run's memo lookups over all its invocations (earlier ones + this one so far), kept on disk."""
@@ -54,15 +53,6 @@ class RunDir:
         tmp.write_text(json.dumps(total))
         tmp.replace(self.memo_path)
         return total
-
-    def _drop_torn_tail(self) -> None:
-        """A crash mid-write leaves a last line without its newline: cut it so appends start clean."""
-        if not self.records_path.exists():
-            return
-        data = self.records_path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with self.records_path.open("r+b") as fh:
-                fh.truncate(data.rfind(b"\n") + 1)
 
     def write(self, record: dict) -> None:
         self._fh.write(json.dumps(record) + "\n")

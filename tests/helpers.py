@@ -70,3 +70,61 @@ def tiny_reader(max_context: int = 512, seed: int = 0):
 
     tok = tiny_tokenizer()
     return HFReader(tiny_llama(len(tok), seed=seed, max_position_embeddings=max_context), tok, name="tiny")
+
+
+def write_marker(path: str) -> str:
+    """A harmless stand-in for ``os.system`` in crafted checkpoints: proves a loader called it."""
+    Path(path).write_text("called")
+    return "called"
+
+
+def save_tiny_model(path: Path, max_context: int = 1024) -> Path:
+    """A tiny model directory that ``load_reader(path)`` (and `--model path`) loads in milliseconds."""
+    tok = tiny_tokenizer()
+    tiny_llama(len(tok), max_position_embeddings=max_context).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """`adactx ARGS` in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from adactx.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    out = capsys.readouterr()
+    return exit_info.value.code or 0, out.out, out.err
+
+
+def one_error_line(code: int, out: str, err: str) -> str:
+    """The CLI's single `error: ...` line (asserting exit 2 and no traceback)."""
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code == 2, (code, out, err)
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert "Traceback" not in err + out
+    return lines[0]
+
+
+def start_python(code: str, cwd: Path | None = None, **env):
+    """``python -c code`` in a child process that can import these helpers (for kill -9 tests)."""
+    import os
+    import subprocess
+    import sys
+
+    tests = Path(__file__).parent
+    child_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests / "rl")]),
+                 "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in env.items()}}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=cwd, env=child_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(predicate, timeout: float = 120.0, poll: float = 0.05) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(poll)

@@ -11,6 +11,7 @@ app = typer.Typer(
 from adactx.cli import longctx
 from adactx.cli.options import option, split_list
 from adactx.rl.eval_config import EvalConfig
+from adactx.threads import DEFAULT_THREADS, THREADS_HELP
 
 app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)
@@ -42,12 +43,16 @@ def evaluate(
     metric: str = option(EvalConfig, "metric"),
     select_on: str | None = option(EvalConfig, "select_on"),
     summary_quantile: float = option(EvalConfig, "summary_quantile"),
+    threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP),
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
     if ctx.invoked_subcommand is not None:
         return
     from adactx.errors import AdactxError
+    from adactx.limits import InputLimits
 
+    if budget > InputLimits.max_budget:  # before any work: a huge budget only fails deep inside a run
+        raise AdactxError(f"--budget {budget}: above the maximum of {InputLimits.max_budget:,} tokens")
     try:
         lam = tuple(float(x) for x in split_list(lambdas))
         lengths = tuple(int(x) for x in split_list(mixed_lengths))
@@ -74,6 +79,9 @@ def evaluate(
         summary_quantile=summary_quantile,
     )
     out = out or f"runs/{data.replace(':', '-')}"
+    from adactx.threads import set_threads
+
+    set_threads(threads)
     summary = _run_with_progress(cfg, out, memo)
     print(summary["table"])
     print(f"\nrun directory: {out}")

@@ -10,6 +10,8 @@ import typer
 from adactx.cli.options import option
 from adactx.config import DEFAULT_ENCODER, DEFAULT_POLICY, ControllerSettings, DocumentSettings
 from adactx.errors import AdactxError
+from adactx.limits import DOCUMENT_BYTES_ENV, LIMITS_HELP, InputLimits
+from adactx.threads import DEFAULT_THREADS, THREADS_HELP
 
 POLICY_OPT = typer.Option(
     DEFAULT_POLICY,
@@ -18,7 +20,12 @@ POLICY_OPT = typer.Option(
     help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK].",
 )
 BUDGET_OPT = option(
-    ControllerSettings, "budget", "--budget", "-b", help="Most document tokens the reader may read per question."
+    ControllerSettings, "budget", "--budget", "-b",
+    help=f"Most document tokens the reader may read per question ({InputLimits.min_budget} to {InputLimits.max_budget:,}).",
+)
+DOC_HELP = (
+    f"The document: .txt, .md, .jsonl or .pdf, at most {InputLimits.max_document_bytes / 1e6:g} MB "
+    f"(${DOCUMENT_BYTES_ENV} raises it)."
 )
 MODEL_OPT = typer.Option(
     None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
@@ -32,6 +39,7 @@ CHUNK_OPT = option(
     DocumentSettings, "chunk_tokens", "--chunk-tokens", help="Most reader tokens per chunk (chunks hold whole sentences)."
 )
 SUMMARY_BUDGET = 8192  # `adactx summarize` reads the whole document in parts: a larger budget than `ask`'s
+THREADS_OPT = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP)
 
 trace_app = typer.Typer(
     help="List, inspect and resume persisted sessions.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -39,6 +47,8 @@ trace_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    for command in (ask, summarize):
+        command.__doc__ = f"{command.__doc__.rstrip()}\n\n    {LIMITS_HELP}\n"
     app.command("ask")(ask)
     app.command("summarize")(summarize)
     app.command("index")(index_document)
@@ -65,10 +75,12 @@ def _step_printer(console):
 
 
 def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int | None,
-         index_dir: Path | None = None, **cm_options):
+         index_dir: Path | None = None, threads: int | None = None, **cm_options):
     from adactx.api import ContextManager, check_questions
+    from adactx.threads import set_threads
 
     check_questions(questions)  # fail before minutes of loading, not after
+    set_threads(threads)
     console = _console()
     with console.status("loading reader, chunking and indexing the document…"):
         cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)
@@ -99,8 +111,10 @@ def _print_result(console, result) -> None:
 
 
 def ask(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
-    questions: list[str] = typer.Argument(..., help="One or more questions, answered in one session."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
+    questions: list[str] = typer.Argument(
+        ..., help=f"One or more questions (each up to {InputLimits.max_question_chars:,} characters), one session."
+    ),
     policy: str = POLICY_OPT,
     budget: int = BUDGET_OPT,
     max_steps: int = option(ControllerSettings, "max_steps", help="Most controller steps per question."),
@@ -111,6 +125,7 @@ def ask(
     index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
     chunk_tokens: int = CHUNK_OPT,
     db: Path = DB_OPT,
+    threads: int = THREADS_OPT,
 ) -> None:
     """Answer questions about a long document, growing the context step by step.
 
@@ -121,23 +136,27 @@ def ask(
     Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`
     """
     task = "query_summary" if query_summary else "qa"
-    _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir,
+    _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir, threads=threads,
          model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
 
 
 def summarize(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
     instruction: str = typer.Option("Summarize the document.", help="What the summary should cover."),
-    budget: int = typer.Option(SUMMARY_BUDGET, "--budget", "-b", help="Most document tokens read across all parts."),
+    budget: int = typer.Option(
+        SUMMARY_BUDGET, "--budget", "-b",
+        help=f"Most document tokens read across all parts ({InputLimits.min_budget} to {InputLimits.max_budget:,}).",
+    ),
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
+    threads: int = THREADS_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, None, model=model, index_kind="bm25", db=db)
+    _run(doc, [instruction], "summary", "full", budget, None, threads=threads, model=model, index_kind="bm25", db=db)
 
 
 def index_document(
-    doc: Path = typer.Argument(..., help="The document: .txt, .md, .jsonl or .pdf."),
+    doc: Path = typer.Argument(..., help=DOC_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the index to (no pickle)."),
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,

@@ -1,0 +1,100 @@
+"""Type checks for the dataclass configs, so a config file with a wrong value is one clear line.
+
+    @dataclass
+    class TrainConfig:
+        steps: int = field(default=100, metadata={"help": "..."})
+        def __post_init__(self):
+            check_field_types(self)          # TrainConfig.steps: expected an integer, got 'ten' (str)
+
+Config files arrive as TOML, JSON or YAML, and YAML 1.1 reads ``2e-5`` as a *string*: a float field
+accepts a string that is a finite number (and stores the float); everything else must have the field's
+type. Supported annotations: int, float, bool, str, list[str], and any of them ``| None``.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import fields
+from typing import Any
+
+from adactx.errors import AdactxError
+
+_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list of strings"}
+
+
+def check_field_types(config: object) -> None:
+    """Check (and, for YAML-string floats, convert) every field against its annotation."""
+    hints = typing.get_type_hints(type(config))
+    for f in fields(config):
+        value = getattr(config, f.name)
+        checked = _checked(value, hints[f.name])
+        if checked is _BAD:
+            raise AdactxError(
+                f"{type(config).__name__}.{f.name}: expected {_describe(hints[f.name])}, "
+                f"got {_show(value)} ({type(value).__name__})"
+            )
+        if checked is not value:
+            setattr(config, f.name, checked)
+
+
+_BAD = object()
+
+
+def _checked(value: Any, hint: Any) -> Any:
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    if value is None:
+        return value if type(None) in options else _BAD
+    for option in options:
+        result = _as(value, option)
+        if result is not _BAD:
+            return result
+    return _BAD
+
+
+def _as(value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint) or hint
+    if origin is bool:
+        return value if isinstance(value, bool) else _BAD
+    if origin is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _BAD
+    if origin is float:
+        return _as_float(value)
+    if origin is str:
+        return value if isinstance(value, str) else _BAD
+    if origin in (list, tuple):
+        (item,) = typing.get_args(hint)[:1] or (Any,)
+        if not isinstance(value, (list, tuple)):
+            return _BAD
+        return value if item is Any or all(_as(v, item) is not _BAD for v in value) else _BAD
+    return value  # an annotation this helper does not know: left to __post_init__
+
+
+def _as_float(value: Any) -> Any:
+    if isinstance(value, bool):
+        return _BAD
+    if isinstance(value, str):  # YAML 1.1: `2e-5` is a string
+        try:
+            value = float(value)
+        except ValueError:
+            return _BAD
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return value
+    return _BAD
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
+def _describe(hint: Any) -> str:
+    options = typing.get_args(hint) if _is_union(hint) else (hint,)
+    named = [_NAMES.get(typing.get_origin(o) or o, str(o)) for o in options if o is not type(None)]
+    text = " or ".join(named)
+    return text + (" (or empty)" if type(None) in options else "")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,156 @@
+"""The evaluation's files, written and read so that a kill, a torn write or a damaged file is survivable.
+
+    write_json_atomically(run / "config.json", cfg.to_dict())   # tmp + fsync + os.replace: never torn
+    old = read_run_config(run / "config.json")                   # torn/damaged -> one line, what to do
+    repair_records(run / "records.jsonl")                        # torn tail cut; damaged lines warned and
+                                                                 # moved to records.jsonl.damaged
+    memo.on_lookup = LookupJournal(run).record                   # memo hits/misses kept as they happen
+    conn = GuardedConnection(sqlite3.connect(path), path, "memo")  # SQLite errors name the file
+    check_data_spec("nosuchset")                                 # fails before any run directory exists
+
+``rl/evaluate.py`` calls these from single lines, so its layout can change without touching them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from adactx.errors import AdactxError
+
+log = logging.getLogger(__name__)
+
+LOOKUPS_LOG = "memo_lookups.log"  # one byte per memo lookup: b"h" hit, b"m" miss (append-only)
+LOOKUPS_JSON = "memo_lookups.json"  # the totals, as earlier versions kept them
+
+
+def write_json_atomically(path: Path, obj: Any) -> None:
+    """Write JSON so that a reader sees the old file or the new one, never a torn mix."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(obj, indent=2))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_run_config(path: Path) -> dict:
+    """A run directory's config.json, or a one-line error saying how to go on."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AdactxError(
+            f"{path}: torn or damaged run config ({type(exc).__name__}); "
+            "its records cannot be matched to settings: use another --out, or delete the file to start over"
+        ) from None
+    if not isinstance(data, dict):
+        raise AdactxError(f"{path}: not a run config (expected a JSON object); use another --out")
+    return data
+
+
+def repair_records(path: Path) -> int:
+    """Make ``records.jsonl`` clean for appending; returns how many damaged lines were set aside.
+
+    A last line without its newline is a write the process was killed in: cut silently. A line in the
+    middle that is not a JSON object is damage: warned about, moved to ``records.jsonl.damaged`` (its
+    episode is recomputed) and the file rewritten without it.
+    """
+    path = Path(path)
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    good, bad = [], []
+    for line in complete.splitlines(keepends=True):
+        (good if _is_record(line) else bad).append(line)
+    if bad:
+        with open(path.with_name(path.name + ".damaged"), "ab") as fh:
+            fh.writelines(line if line.endswith(b"\n") else line + b"\n" for line in bad)
+        log.warning("%s: %d damaged line(s) set aside in %s.damaged; their episodes will be recomputed",
+                    path, len(bad), path.name)
+    if bad or len(complete) != len(data):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(b"".join(good))
+        os.replace(tmp, path)
+    return len(bad)
+
+
+def _is_record(line: bytes) -> bool:
+    if not line.strip():
+        return False
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(record, dict) and "example_id" in record and "policy" in record
+
+
+class LookupJournal:
+    """This run directory's memo lookups, one appended byte each, so a kill loses none of them."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / LOOKUPS_LOG
+        if not self.path.exists():  # carry over the totals an earlier version kept in the JSON file
+            before = read_lookups(run_dir)
+            self.path.write_bytes(b"h" * before["hits"] + b"m" * before["misses"])
+
+    def record(self, hit: bool) -> None:
+        with open(self.path, "ab", buffering=0) as fh:  # one unbuffered append: on disk when this returns
+            fh.write(b"h" if hit else b"m")
+
+
+def read_lookups(run_dir: Path) -> dict:
+    """Hits and misses over every invocation on this run directory (the journal, else the JSON totals)."""
+    run_dir = Path(run_dir)
+    journal = run_dir / LOOKUPS_LOG
+    if journal.exists():
+        data = journal.read_bytes()
+        return {"hits": data.count(b"h"), "misses": data.count(b"m")}
+    try:
+        saved = json.loads((run_dir / LOOKUPS_JSON).read_text())
+        return {"hits": int(saved["hits"]), "misses": int(saved["misses"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"hits": 0, "misses": 0}
+
+
+class GuardedConnection:
+    """A ``sqlite3.Connection`` whose errors become one line naming the file and what to do."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, what: str):
+        self._conn, self.path, self.what = conn, Path(path), what
+
+    def execute(self, *args):
+        return self._guard(self._conn.execute, *args)
+
+    def commit(self):
+        return self._guard(self._conn.commit)
+
+    def close(self):
+        return self._conn.close()
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except sqlite3.DatabaseError as exc:
+            from adactx.graphs.persistence import is_damage
+
+            if not is_damage(exc):  # locked, read-only, disk full
+                raise AdactxError(f"{self.path}: cannot use the {self.what} database ({exc})") from None
+            raise AdactxError(
+                f"{self.path}: {self.what} database is damaged ({exc}); delete it (its outcomes are "
+                "recomputed on demand) or pass another file with --memo"
+            ) from None
+
+
+def check_data_spec(spec: str) -> None:
+    """Fail on an unknown data set or split before a run directory is made or a reader loaded."""
+    if Path(spec).is_file():  # a data file given directly
+        return
+    from adactx.data.registry import parse_spec
+
+    parse_spec(spec)
