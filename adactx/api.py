@@ -72,8 +72,9 @@ class ContextManager:
     encoder: str | Any = "minilm"
     chunk_tokens: int = 256
     db: str | Path | None = None
-    reader: Any = None
+    reader: Any = None  # a reader object, or a spec: ReaderSpec | dict | "hf" | "openai:URL" (adactx.reader_spec)
     settings: dict = field(default_factory=dict)  # extra ControllerSettings fields
+    device: str = "auto"  # the local reader's device: cpu | cuda | auto
 
     def __post_init__(self) -> None:
         if int(self.budget) < MIN_BUDGET:
@@ -81,6 +82,10 @@ class ContextManager:
         if int(self.max_steps) < 1:
             raise AdactxError(f"max_steps {self.max_steps}: must be >= 1")
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session
+        from adactx.reader_spec import is_reader, parse_reader
+
+        if not is_reader(self.reader):  # a spec: checked now, built on first use
+            self.reader = parse_reader(self.reader, model=self.model, device=self.device)
         self._docs: dict[str, _Indexed] = {}
         self._saver = None
         self._encoder = None
@@ -95,10 +100,9 @@ class ContextManager:
         return policy
 
     def _reader(self):
-        if self.reader is None:
-            from adactx.reader import load_reader
+        from adactx.reader_spec import as_reader
 
-            self.reader = load_reader(self.model)
+        self.reader = as_reader(self.reader)  # a spec is built once; a reader object is kept
         return self.reader
 
     def _encoder_obj(self):

@@ -55,7 +55,10 @@ IDENTITY = (
 
 @dataclass
 class EvalConfig:
-    data: str = field(default="qmsum:val", metadata={"help": "data set NAME[:SPLIT] (adactx data list)"})
+    data: str = field(
+        default="qmsum:val", metadata={"help": "data set NAME[:SPLIT] (adactx data list), or a .jsonl/.json/.parquet"}
+    )
+    fields: str = field(default="", metadata={"help": "a data file's columns: NAME=COLUMN,... (adactx.data.user)"})
     n: int | None = field(
         default=100, metadata={"help": "examples (a seeded random sample of a file-backed set)"}
     )
@@ -152,6 +155,10 @@ def is_baseline_fixed(policy: str) -> bool:
 def load_examples(cfg: EvalConfig, tokenizer):
     from adactx.data.registry import load, parse_spec
 
+    from adactx.data.user import is_data_file, load_user_data, parse_fields, take
+
+    if is_data_file(cfg.data):
+        return take(load_user_data(cfg.data, parse_fields(cfg.fields)), cfg.n, cfg.seed)
     dataset, split = parse_spec(cfg.data)
     if dataset.name == "mixed":
         from adactx.data.mixed import MixedConfig, mixed_suite

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from adactx.cli import reader_options as ro
 from adactx.errors import AdactxError
 
 POLICY_OPT = typer.Option(
@@ -101,6 +102,11 @@ def ask(
     index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
     chunk_tokens: int = CHUNK_OPT,
     db: Path = DB_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
+    dtype: str = ro.DTYPE_OPT,
 ) -> None:
     """Answer questions about a long document, growing the context step by step.
 
@@ -108,11 +114,13 @@ def ask(
     read, refine (keep only the best sentences of the next chunks), or answer. The budget and
     --max-steps always end the loop. Every step is saved: see `adactx trace show RUN_ID`.
 
-    Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`
+    Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`;
+    over a server: `--reader openai --base-url http://127.0.0.1:8080/v1 --model NAME`.
     """
     task = "query_summary" if query_summary else "qa"
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
     _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir,
-         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
+         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens, reader=spec)
 
 
 def summarize(
@@ -121,9 +129,15 @@ def summarize(
     budget: int = typer.Option(8192, "--budget", "-b", help="Most document tokens read across all parts."),
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
+    dtype: str = ro.DTYPE_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, 12, model=model, index_kind="bm25", db=db)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
+    _run(doc, [instruction], "summary", "full", budget, 12, model=model, index_kind="bm25", db=db, reader=spec)
 
 
 def index_document(
@@ -217,12 +231,17 @@ def trace_resume(
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,
     db: Path = DB_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
 ) -> None:
     """Finish an interrupted session from its last checkpoint (same document, model and index)."""
     from adactx.api import ContextManager
 
     console = _console()
-    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder)
+    spec = ro.spec(reader, base_url, model, tokenizer, device)
+    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, reader=spec)
     if doc is not None:
         cm.add(doc)
     results = cm.resume(run_id, on_step=_step_printer(console))
