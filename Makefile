@@ -3,6 +3,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# llama-cpp-python (dev extra: the HTTP reader's real-server tests) builds from source; portable CPU flags,
+# without the multimodal library it does not need here
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DGGML_OPENMP=OFF
 
 .PHONY: install demo test test-slow
 install: $(VENV)/.installed

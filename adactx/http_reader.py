@@ -109,7 +109,7 @@ class ServerClient:
         key = os.environ.get(cfg.api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = httpx.Client(timeout=cfg.timeout_s, headers=headers)
-        self.root = cfg.base_url[: -len("/v1")] if cfg.base_url.endswith("/v1") else cfg.base_url
+        self.root = cfg.base_url.removesuffix("/v1")
         self.requests = 0  # requests that got an answer (tests and benchmarks read it)
 
     def url(self, path: str, root: bool = False) -> str:
@@ -202,6 +202,8 @@ class OpenAIReader:
         self._by_ids: dict[tuple[int, ...], str] = {}
         self._head_tail = split_chat_template(self._render_chat)
         self.last_prompt_ids: list[int] = []  # the previous request's prompt (the server's cached prefix)
+        # totals over all sessions, as the server reported them (prompt_computed: see the module docstring)
+        self.server_usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "prompt_computed": 0}
 
     # --- server facts -----------------------------------------------------------------------------
     def _model_meta(self) -> dict:
@@ -246,7 +248,7 @@ class OpenAIReader:
             self._texts[text] = ids
             self._by_ids[tuple(ids)] = text
             if len(self._texts) > _CACHE_ITEMS:
-                old_text, old_ids = self._texts.popitem(last=False)
+                _, old_ids = self._texts.popitem(last=False)
                 self._by_ids.pop(tuple(old_ids), None)
         else:
             self._texts.move_to_end(text)
@@ -365,6 +367,11 @@ class OpenAISession(AppendOnlyContext):
             computed, source = n_prompt - _prefix_reused(self.reader.last_prompt_ids, prompt_ids), "prefix"
         self.reader.last_prompt_ids = prompt_ids
         self.accounting.append(source)
+        totals = self.reader.server_usage
+        totals["requests"] += 1
+        totals["prompt_tokens"] += n_prompt
+        totals["completion_tokens"] += n_gen
+        totals["prompt_computed"] += computed
         fed_back = n_gen if finish == "stop" else max(n_gen - 1, 0)  # the last sampled token is not fed back
         n_past = n_prompt - computed
         return Usage(

@@ -116,7 +116,7 @@ def to_example(record, where: str, path: Path, fields: dict[str, str]) -> Exampl
 
     if not isinstance(record, dict):
         raise AdactxError(f"{path}: {where}: a record is a JSON object, got {type(record).__name__}")
-    get = lambda name: record.get(fields.get(name, name))  # noqa: E731
+    get = lambda name: record.get(fields.get(name, name))
     kind = get("task") or "qa"
     if kind not in TASKS:
         raise fail("task", f"{kind!r} is not one of {', '.join(TASKS)}")

@@ -105,10 +105,9 @@ def test_eval_cli_rejects_a_bad_file_before_a_run_directory_exists(tmp_path, tmp
 
 def test_eval_runs_on_a_user_file(tmp_path, tmp_cache):
     """A whole eval over a JSONL made here, with a tiny reader and the hashing encoder."""
-    from helpers import tiny_reader
-
     from adactx.retrieval.encoders import HashingEncoder
     from adactx.rl.evaluate import EvalConfig, load_examples, run_eval
+    from helpers import tiny_reader
 
     path = write_jsonl(tmp_path / "mine.jsonl", RECORDS[:3])
     cfg = EvalConfig(data=str(path), n=3, policies=("topk-2",), budget=256, max_steps=3, encoder="hashing",
