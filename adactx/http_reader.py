@@ -285,6 +285,7 @@ class OpenAIReader:
             "max_tokens": max_new_tokens,
             "temperature": 0.0,
             "seed": 0,
+            "stop": ["<|im_end|>", "<|im_start|>"],  # ChatML's turn ends, for servers that do not stop there
             "cache_prompt": self.cfg.cache_prompt,
             **self.cfg.extra_body,
         }

@@ -13,8 +13,8 @@ answer, with a confidence draft after each expansion) on a QMSum val meeting thr
                   unrelated request before each real one, which empties the server's one-slot cache: the
                   server computes every prompt in full, as a server without a prefix cache does.
 
-Figures are the server's own: llama.cpp's ``prompt eval ... / N tokens`` line for each completion (its
-log), beside the reader's accounting (``session.usage``) and the prompts' ``usage.prompt_tokens``.
+Figures are the server's own: its log says, per completion, how many prompt tokens it evaluated
+(``prefix-match hit, remaining N``, or the whole prompt after a reset), beside the reader's accounting (``session.usage``) and the prompts' ``usage.prompt_tokens``.
 Prints both totals and their ratio; the answers of both runs must be identical (greedy).
 """
 
@@ -31,21 +31,30 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_kv_reuse import Scripted
-from llama_server import llama_server, prompt_eval_counts
+from llama_server import llama_server, prompt_evals
 
 
-def flushing_reader(cfg):
-    """An HTTP reader that empties the server's prefix cache before every request (the "without" run)."""
+def make_reader(cfg, flush: bool):
+    """An HTTP reader that logs (prompt tokens, real request?) per completion; with ``flush`` it first
+    sends a 1-token unrelated request, which empties the server's one-slot prefix cache."""
     from adactx.http_reader import OpenAIReader
 
-    class Flushing(OpenAIReader):
-        def complete(self, prompt: str, max_new_tokens: int) -> dict:
-            body = {"model": self.cfg.model, "prompt": "x", "max_tokens": 1, "temperature": 0.0}
-            self.client.request("POST", self.client.url("/completions"), body)
-            self.last_prompt_ids = []  # the reader's own model of the cache: emptied too
-            return super().complete(prompt, max_new_tokens)
+    class BenchReader(OpenAIReader):
+        prompt_log: list[tuple[int, bool]]
 
-    return Flushing(cfg)
+        def complete(self, prompt: str, max_new_tokens: int) -> dict:
+            if flush:
+                body = {"model": self.cfg.model, "prompt": "x", "max_tokens": 1, "temperature": 0.0}
+                out = self.client.request("POST", self.client.url("/completions"), body)
+                self.prompt_log.append((out["usage"]["prompt_tokens"], False))
+                self.last_prompt_ids = []  # the reader's own model of the cache: emptied too
+            out = super().complete(prompt, max_new_tokens)
+            self.prompt_log.append((out["usage"]["prompt_tokens"], True))
+            return out
+
+    reader = BenchReader(cfg)
+    reader.prompt_log = []
+    return reader
 
 
 def run_episode(server, reader, example, budget: int, db: Path) -> dict:
@@ -58,12 +67,12 @@ def run_episode(server, reader, example, budget: int, db: Path) -> dict:
     t0 = time.perf_counter()
     result = cm.ask(example.query, doc)
     wall = time.perf_counter() - t0
-    counts = prompt_eval_counts(server.log_since(mark))
-    flushed = len(counts) == 2 * reader.server_usage["requests"]
+    prompts = reader.prompt_log  # every completion this reader sent, flushes included
+    counts = prompt_evals(server.log_since(mark), [n for n, _ in prompts])
     return {
         "result": result,
         "wall": wall,
-        "server_computed": sum(counts[1::2] if flushed else counts),
+        "server_computed": sum(c for c, (_, real) in zip(counts, prompts) if real),
         "requests": reader.server_usage["requests"],
         "prompt_tokens": reader.server_usage["prompt_tokens"],
         "reader_computed": reader.server_usage["prompt_computed"],
@@ -79,7 +88,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from adactx.data.registry import load
-    from adactx.http_reader import HTTPReaderConfig, OpenAIReader
+    from adactx.http_reader import HTTPReaderConfig
 
     examples = [e for e in load("qmsum:val") if e.meta.get("query_type") == "specific"]
     by_meeting: dict[str, list] = {}
@@ -90,10 +99,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, llama_server(Path(tmp) / "server.log", n_ctx=8192,
                                                             n_threads=args.threads) as server:
         base = {"base_url": server.base_url, "model": server.model, "max_context": 8192}
-        with_reuse = run_episode(server, OpenAIReader(HTTPReaderConfig(**base)), example, args.budget,
-                                 Path(tmp) / "a.sqlite")
-        without = run_episode(server, flushing_reader(HTTPReaderConfig(**base, cache_prompt=False)), example,
-                              args.budget, Path(tmp) / "b.sqlite")
+        with_reuse = run_episode(server, make_reader(HTTPReaderConfig(**base), flush=False), example,
+                                 args.budget, Path(tmp) / "a.sqlite")
+        without = run_episode(server, make_reader(HTTPReaderConfig(**base, cache_prompt=False), flush=True),
+                              example, args.budget, Path(tmp) / "b.sqlite")
     trace = with_reuse["result"].trace
     print(f"document: QMSum val {example.document.doc_id}; query: {example.query}")
     print("steps: " + " -> ".join(f"{s.action}({s.context_tokens})" for s in trace.steps))

@@ -5,8 +5,8 @@ and ``scripts/bench_server_prefix.py``.
         reader = OpenAIReader(HTTPReaderConfig(base_url=server.base_url, model=server.model))
         server.log_since(mark)                                # the server's own log (prefix hits, timings)
 
-The server logs to a file (verbose): ``prompt_eval_counts`` reads llama.cpp's own count of the prompt
-tokens each completion evaluated, which the tests hold the reader's accounting against.
+The server logs to a file (verbose): ``prompt_evals`` reads from it how many prompt tokens each
+completion evaluated, which the tests hold the reader's accounting against.
 """
 
 from __future__ import annotations
@@ -52,12 +52,25 @@ class Server:
             return fh.read().decode("utf-8", errors="replace")
 
 
-_PROMPT_EVAL = re.compile(r"prompt eval time =\s*[\d.]+ ms /\s*(\d+) tokens")
+_TIMINGS = re.compile(r"prompt eval time =[^\n]*\n")  # llama.cpp's per-completion timing line
+_HIT = re.compile(r"(\d+) prefix-match hit, remaining (\d+) prompt tokens to eval")
 
 
-def prompt_eval_counts(log: str) -> list[int]:
-    """Per completion, the prompt tokens llama.cpp evaluated (its ``llama_perf_context_print`` lines)."""
-    return [int(n) for n in _PROMPT_EVAL.findall(log)]
+def prompt_evals(log: str, prompt_tokens: list[int]) -> list[int]:
+    """Per completion, the prompt tokens the server evaluated, from its own log: ``remaining M`` after a
+    prefix-match hit, 0 when the whole prompt was cached, else the whole prompt (the cache was reset).
+    ``prompt_tokens`` are the completions' ``usage.prompt_tokens``, in order."""
+    blocks = _TIMINGS.split(log)[:-1]  # the log of each completion, up to its timing line
+    if len(blocks) != len(prompt_tokens):
+        raise AssertionError(f"{len(blocks)} completions in the server log, {len(prompt_tokens)} expected")
+    counts = []
+    for block, n_prompt in zip(blocks, prompt_tokens):
+        hits = _HIT.findall(block)
+        if "full prompt already cached" in block:
+            counts.append(0)
+        else:
+            counts.append(int(hits[-1][1]) if hits else n_prompt)
+    return counts
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
