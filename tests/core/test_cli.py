@@ -158,3 +158,8 @@ def test_reader_options_fail_before_anything_loads(tmp_path):
     help_text = CliRunner().invoke(app, ["ask", "--help"], env={"COLUMNS": "200"}).output
     for flag in ("--reader", "--base-url", "--device", "--dtype", "--tokenizer"):
         assert flag in help_text
+    eval_help = CliRunner().invoke(app, ["eval", "--help"], env={"COLUMNS": "200"}).output
+    for flag in ("--fields", "--reader", "--base-url", "--device", ".jsonl"):
+        assert flag in eval_help
+    train_help = CliRunner().invoke(app, ["train", "longlora", "--help"], env={"COLUMNS": "200"}).output
+    assert "--device" in train_help
