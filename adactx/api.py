@@ -91,8 +91,9 @@ class ContextManager:
     encoder: str | Any = DEFAULT_ENCODER
     chunk_tokens: int = field_default(DocumentSettings, "chunk_tokens")
     db: str | Path | None = None
-    reader: Any = None
+    reader: Any = None  # a reader object, or a spec: ReaderSpec | dict | "hf" | "openai:URL" (adactx.reader_spec)
     settings: ControllerSettings | dict = field(default_factory=ControllerSettings)
+    device: str = "auto"  # the local reader's device: cpu | cuda | auto
 
     def __post_init__(self) -> None:
         base = values_of(ControllerSettings, self.settings) if is_dataclass(self.settings) else {}
@@ -106,6 +107,10 @@ class ContextManager:
         self.budget, self.max_steps = self.settings.budget, self.settings.max_steps
         self.documents = DocumentSettings(chunk_tokens=self.chunk_tokens, index_kind=self.index_kind)
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session
+        from adactx.reader_spec import is_reader, parse_reader
+
+        if not is_reader(self.reader):  # a spec: checked now, built on first use
+            self.reader = parse_reader(self.reader, model=self.model, device=self.device)
         self._docs: dict[str, IndexedDocument] = {}
         self._saver = None
         self._encoder = None
@@ -124,10 +129,9 @@ class ContextManager:
         return policy
 
     def _reader(self):
-        if self.reader is None:
-            from adactx.reader import load_reader
+        from adactx.reader_spec import as_reader
 
-            self.reader = load_reader(self.model)
+        self.reader = as_reader(self.reader)  # a spec is built once; a reader object is kept
         return self.reader
 
     def _encoder_obj(self):

@@ -130,33 +130,95 @@ def load_tokenizer(model: str | None = None):
     return AutoTokenizer.from_pretrained(resolve_model(model))
 
 
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if device not in DEVICES:
+        raise AdactxError(f"--device {device}: choose from {', '.join(DEVICES)}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise AdactxError("--device cuda: no CUDA device is visible to torch (try --device cpu)")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    """``auto`` -> bfloat16 on CPU and on GPUs that support it, float16 on older GPUs."""
+    import torch
+
+    if dtype not in DTYPES:
+        raise AdactxError(f"--dtype {dtype}: choose from {', '.join(DTYPES)}")
+    if dtype != "auto":
+        return dtype
+    if device == "cuda" and not torch.cuda.is_bf16_supported():
+        return "float16"
+    return "bfloat16"
+
+
+def default_attention(device: str) -> str:
+    """flash-attn 2 on CUDA when it is installed (``adactx[gpu]``), else PyTorch SDPA."""
+    from adactx.optional import HAS_FLASH_ATTN
+
+    return "flash_attention_2" if device == "cuda" and HAS_FLASH_ATTN else "sdpa"
+
+
 def load_reader(
     model: str | None = None,
     *,
     adapter: str | None = None,
-    dtype: str = "bfloat16",
-    attn_implementation: str = "sdpa",
+    dtype: str = "auto",
+    attn_implementation: str | None = None,
+    device: str = "auto",
 ) -> HFReader:
-    """Load a reader from the default offline model or a local directory (+ optional PEFT adapter)."""
+    """Load a reader from the default offline model or a local directory (+ optional PEFT adapter).
+
+    ``device`` is cpu | cuda | auto; ``dtype`` auto picks bfloat16 (float16 on GPUs without bf16);
+    ``attn_implementation`` None picks flash-attn 2 on CUDA when installed, else SDPA.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device)
     path = resolve_model(model)
-    torch_dtype = getattr(torch, dtype, None)
-    if not isinstance(torch_dtype, torch.dtype):
-        raise AdactxError(f"--dtype {dtype}: not a torch dtype (try bfloat16 or float32)")
+    torch_dtype = getattr(torch, dtype)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, attn_implementation=attn_implementation)
+    attn = attn_implementation or default_attention(device)
+    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, attn_implementation=attn)
     name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(path)
     if adapter:
         from peft import PeftModel
 
         lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
         name = f"{name}+{adapter}"
-    lm.eval()
+    lm.to(device).eval()
     return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter)
+
+
+def split_chat_template(render) -> tuple[str, str]:
+    """The text before and after the user message, given ``render(messages) -> str`` (a chat template
+    rendered with the generation prompt); used by every reader so they all lay out prompts alike."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": _PLACEHOLDER}]
+    head, tail = render(messages).split(_PLACEHOLDER)
+    return head, tail
+
+
+def layout_prompt(head: str, tail: str, question: str, task: str = "qa") -> tuple[str, str]:
+    """(head, tail) around the document chunks for one query, inside a chat template's (head, tail)."""
+    if task in ("summary", "query_summary"):
+        lead = f"Task: {question}\n\nDocument:\n"
+        close = f"\n\nTask: {question} Write a concise answer of a few sentences."
+    else:
+        lead = f"Question: {question}\n\nDocument excerpts:\n"
+        close = f"\n\nQuestion: {question}\nAnswer briefly, using the excerpts."
+    return head + lead, close + tail
 
 
 class HFReader:
@@ -186,6 +248,7 @@ class HFReader:
             cfg.num_attention_heads
         )
         self.seconds = 0.0  # wall time inside the model, over all sessions (benchmarks read it)
+        self.device = next(model.parameters()).device  # inputs are created there (cpu or cuda)
         embed = model.get_input_embeddings().weight.numel()
         self.n_params = sum(p.numel() for p in model.parameters()) - embed  # matmul params per token
         self.eos_ids = self._eos_ids()
@@ -218,25 +281,14 @@ class HFReader:
     def _split_template(self) -> tuple[str, str]:
         """The chat template's text before and after the user message, with our system prompt."""
         if getattr(self.tokenizer, "chat_template", None):
-            messages = [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": _PLACEHOLDER},
-            ]
-            rendered = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            head, tail = rendered.split(_PLACEHOLDER)
-            return head, tail
+            return split_chat_template(
+                lambda m: self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True)
+            )
         return f"{SYSTEM_PROMPT}\n\n", "\n\nAnswer:"
 
     def prompt_parts(self, question: str, task: str = "qa") -> tuple[str, str]:
         """(head, tail) around the document chunks for one query."""
-        head, tail = self._head_tail
-        if task in ("summary", "query_summary"):
-            lead = f"Task: {question}\n\nDocument:\n"
-            close = f"\n\nTask: {question} Write a concise answer of a few sentences."
-        else:
-            lead = f"Question: {question}\n\nDocument excerpts:\n"
-            close = f"\n\nQuestion: {question}\nAnswer briefly, using the excerpts."
-        return head + lead, close + tail
+        return layout_prompt(*self._head_tail, question, task)
 
     def session(self, question: str, task: str = "qa") -> HFReaderSession:
         head, tail = self.prompt_parts(question, task)
@@ -306,7 +358,7 @@ class HFReaderSession(AppendOnlyContext):
         if self._cache is None:
             self._cache = DynamicCache(config=self.reader.model.config)
         n_past = self._cache.get_seq_length()
-        input_ids = torch.tensor([ids], dtype=torch.long)
+        input_ids = torch.tensor([ids], dtype=torch.long, device=self.reader.device)
         t0 = time.perf_counter()
         with torch.inference_mode():
             out = self.reader.model(input_ids=input_ids, cache=self._cache, use_cache=True, logits_to_keep=1)

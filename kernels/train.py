@@ -264,8 +264,12 @@ def train_longlora(
     on_step: Callable[[StepLog], None] | None = None,
     progress: bool = True,
     console=None,
+    device: str = "auto",
 ) -> Path:
-    """Train (or resume) and save the adapter; returns ``output_dir/adapter``."""
+    """Train (or resume) and save the adapter; returns ``output_dir/adapter``.
+
+    ``device`` cpu | cuda | auto; on CUDA with flash-attn installed, S²-Attn takes the flash path
+    (``adactx.kernels.s2attn`` picks it for fp16/bf16 CUDA tensors)."""
     import torch
     from adactx.kernels.lora import save_adapter
     from rich.console import Console
@@ -278,7 +282,9 @@ def train_longlora(
     (output_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     console.print(f"[bold]longlora[/] config: {json.dumps(cfg.to_dict())}")
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    from adactx.reader import resolve_device
+
+    device = resolve_device(device)
     model, tokenizer, factor = build_model(cfg, device)
     n_train = sum(p.numel() for p in _trainable(model).values())
     console.print(f"rope factor {factor:g}; trainable parameters {n_train:,}; device {device}")

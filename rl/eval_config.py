@@ -47,7 +47,10 @@ class EvalConfig(EpisodeSettings):
     """What an evaluation runs: the episode settings (``EpisodeSettings``: controller + document, with the
     RL defaults) plus the data, the policies, the oracle's tree and the statistics."""
 
-    data: str = field(default="qmsum:val", metadata={"help": "data set NAME[:SPLIT] (adactx data list)"})
+    data: str = field(
+        default="qmsum:val", metadata={"help": "data set NAME[:SPLIT] (adactx data list), or a .jsonl/.json/.parquet"}
+    )
+    fields: str = field(default="", metadata={"help": "a data file's columns: NAME=COLUMN,... (adactx.data.user)"})
     n: int | None = field(
         default=100, metadata={"help": "examples (a seeded random sample of a file-backed set)"}
     )

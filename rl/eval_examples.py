@@ -15,7 +15,10 @@ from adactx.rl.eval_config import EvalConfig
 
 def load_examples(cfg: EvalConfig, tokenizer):
     from adactx.data.registry import load, parse_spec
+    from adactx.data.user import is_data_file, load_user_data, parse_fields, take
 
+    if is_data_file(cfg.data):
+        return take(load_user_data(cfg.data, parse_fields(cfg.fields)), cfg.n, cfg.seed)
     dataset, split = parse_spec(cfg.data)
     if dataset.name == "mixed":
         from adactx.data.mixed import MixedConfig, mixed_suite

@@ -181,7 +181,10 @@ def with_summary_length(cfg: EvalConfig, reader=None) -> EvalConfig:
     ``summary_quantile`` > 0 and a summary set; the source is recorded in ``summary_tokens_from``."""
     from adactx.data.lengths import SUMMARY_TASKS, summary_length
     from adactx.data.registry import parse_spec
+    from adactx.data.user import is_data_file
 
+    if is_data_file(cfg.data):  # a user's file: its answers set their own lengths (--summary-tokens)
+        return cfg
     dataset, _split = parse_spec(cfg.data)  # an unknown set fails here, before any loading
     if cfg.summary_quantile <= 0 or cfg.summary_tokens_from or dataset.task not in SUMMARY_TASKS:
         return cfg

@@ -215,6 +215,11 @@ class MemoReader:
         """Run the real reader on ``pieces`` (head first) + tail, reusing the live KV prefix."""
         from adactx.reader import HFReaderSession
 
+        if hasattr(self.reader, "compute"):  # a server reader (adactx.http_reader) sends the whole prompt
+            t0 = time.perf_counter()
+            gen = self.reader.compute(pieces, tail_ids, max_new_tokens)
+            self.model_seconds += time.perf_counter() - t0
+            return gen
         target = [i for piece in pieces for i in piece]
         live = self._live
         common = 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from adactx.cli import reader_options as ro
+
 app = typer.Typer(
     help="Evaluate policies (quality vs tokens) and long-context readers (perplexity, passkey)."
 )
@@ -25,6 +27,7 @@ def evaluate(
         help="comma-separated: full, first-L, topk-K, threshold[-TAU], rag-full[-kK], oracle",
     ),
     data: str = option(EvalConfig, "data"),
+    fields: str = option(EvalConfig, "fields", help="a data file's columns for schema fields: question=query,answers=gold"),
     n: int = option(EvalConfig, "n"),
     seed: int = option(EvalConfig, "seed"),
     out: str | None = typer.Option(None, help="run directory (default runs/<data>); a rerun resumes it"),
@@ -38,14 +41,26 @@ def evaluate(
     mixed_lengths: str = option(EvalConfig, "mixed_lengths"),
     sensitivity: bool = option(EvalConfig, "sensitivity", "--sensitivity"),
     encoder: str = option(EvalConfig, "encoder"),
-    model: str | None = option(EvalConfig, "model"),
+    model: str | None = option(
+        EvalConfig, "model", help="reader model directory (default SmolLM2-135M-Instruct); --reader openai: the served name"
+    ),
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
+    dtype: str = ro.DTYPE_OPT,
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
     metric: str = option(EvalConfig, "metric"),
     select_on: str | None = option(EvalConfig, "select_on"),
     summary_quantile: float = option(EvalConfig, "summary_quantile"),
     threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP),
 ) -> None:
-    """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot."""
+    """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot.
+
+    Your own data: `--data mine.jsonl` (or .json / .parquet), one record per example with `document` or
+    `documents`, `question`, `answers` (one or many), optional `task` (qa | summary | mc) and `options`;
+    `--fields question=query` reads a field from another column. The file is checked before anything loads.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from adactx.errors import AdactxError
@@ -73,21 +88,41 @@ def evaluate(
         sensitivity=sensitivity,
         mixed_lengths=lengths,
         encoder=encoder,
-        model=model,
+        model=model if reader == "hf" else f"openai:{base_url}#{model}",
         metric=metric,
         select_on=select_on,
         summary_quantile=summary_quantile,
+        fields=fields,
     )
-    out = out or f"runs/{data.replace(':', '-')}"
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
+    examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
+    out = out or _default_out(data)
+    from adactx.reader_spec import make_reader
     from adactx.threads import set_threads
 
     set_threads(threads)
-    summary = _run_with_progress(cfg, out, memo)
+    summary = _run_with_progress(cfg, out, memo, reader=make_reader(spec), examples=examples)
     print(summary["table"])
     print(f"\nrun directory: {out}")
 
 
-def _run_with_progress(cfg, out: str, memo: str | None) -> dict:
+def _user_examples(cfg):
+    """The examples of a ``--data`` file (validated, sampled like a built-in set); None for a named set."""
+    from adactx.data.user import is_data_file
+    from adactx.rl.evaluate import load_examples
+
+    return load_examples(cfg, None) if is_data_file(cfg.data) else None
+
+
+def _default_out(data: str) -> str:
+    from pathlib import Path
+
+    from adactx.data.user import is_data_file
+
+    return f"runs/{Path(data).stem}" if is_data_file(data) else f"runs/{data.replace(':', '-')}"
+
+
+def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=None) -> dict:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from adactx.rl.evaluate import run_eval
@@ -99,11 +134,12 @@ def _run_with_progress(cfg, out: str, memo: str | None) -> dict:
         TimeElapsedColumn(),
         TextColumn("{task.fields[note]}"),
     ) as bar:
-        task = bar.add_task(f"eval {cfg.data}", total=cfg.n, note="")
+        total = len(examples) if examples is not None else cfg.n
+        task = bar.add_task(f"eval {cfg.data}", total=total, note="")
 
         def progress(done, total, example_id, stats):
             bar.update(
                 task, completed=done, total=total, note=f"{example_id}  memo hit rate {stats['hit_rate']:.0%}"
             )
 
-        return run_eval(cfg, out, memo_path=memo, progress=progress)
+        return run_eval(cfg, out, reader=reader, memo_path=memo, progress=progress, examples=examples)

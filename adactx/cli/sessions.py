@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from adactx.cli import reader_options as ro
 from adactx.cli.options import option
 from adactx.config import DEFAULT_ENCODER, DEFAULT_POLICY, ControllerSettings, DocumentSettings
 from adactx.errors import AdactxError
@@ -126,6 +127,11 @@ def ask(
     chunk_tokens: int = CHUNK_OPT,
     db: Path = DB_OPT,
     threads: int = THREADS_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
+    dtype: str = ro.DTYPE_OPT,
 ) -> None:
     """Answer questions about a long document, growing the context step by step.
 
@@ -133,11 +139,13 @@ def ask(
     read, refine (keep only the best sentences of the next chunks), or answer. The budget and
     --max-steps always end the loop. Every step is saved: see `adactx trace show RUN_ID`.
 
-    Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`
+    Example: `adactx ask meeting.txt "What did they decide about the buttons?" --policy topk-4`;
+    over a server: `--reader openai --base-url http://127.0.0.1:8080/v1 --model NAME`.
     """
     task = "query_summary" if query_summary else "qa"
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
     _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir, threads=threads,
-         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
+         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens, reader=spec)
 
 
 def summarize(
@@ -150,9 +158,16 @@ def summarize(
     model: str = MODEL_OPT,
     db: Path = DB_OPT,
     threads: int = THREADS_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
+    dtype: str = ro.DTYPE_OPT,
 ) -> None:
     """Summarize a long document hierarchically: summarize its parts, then the parts' summaries."""
-    _run(doc, [instruction], "summary", "full", budget, None, threads=threads, model=model, index_kind="bm25", db=db)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
+    _run(doc, [instruction], "summary", "full", budget, None, threads=threads, model=model, index_kind="bm25",
+         db=db, reader=spec)
 
 
 def index_document(
@@ -247,6 +262,10 @@ def trace_resume(
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,
     db: Path = DB_OPT,
+    reader: str = ro.READER_OPT,
+    base_url: str = ro.BASE_URL_OPT,
+    tokenizer: str = ro.TOKENIZER_OPT,
+    device: str = ro.DEVICE_OPT,
 ) -> None:
     """Finish an interrupted session from its last checkpoint (same document, model and index)."""
     from adactx.api import ContextManager
@@ -255,7 +274,8 @@ def trace_resume(
     from adactx.graphs.graph import recorded_settings
 
     settings = recorded_settings(_saver(db), run_id)  # resume with the settings the session started with
-    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, settings=settings)
+    spec = ro.spec(reader, base_url, model, tokenizer, device)
+    cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, settings=settings, reader=spec)
     if doc is not None:
         cm.add(doc)
     results = cm.resume(run_id, on_step=_step_printer(console))

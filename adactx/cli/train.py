@@ -16,6 +16,7 @@ def longlora(
     steps: Annotated[int | None, typer.Option("--steps", help="Override the config's number of steps.")] = None,
     output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one log line per step).")] = False,
+    device: Annotated[str, typer.Option("--device", help="cpu | cuda | auto (cuda when a GPU is visible).")] = "auto",
 ) -> None:
     """Extend the reader's window with LongLoRA (S²-Attn + LoRA + trainable embeddings/norms + PI).
 
@@ -31,5 +32,8 @@ def longlora(
         cfg = replace(cfg, steps=steps)
     if output_dir is not None:
         cfg = replace(cfg, output_dir=output_dir)
-    adapter = train_longlora(cfg, progress=not no_progress)
+    from adactx.reader import resolve_device
+
+    resolve_device(device)  # a bad or unavailable device fails before the model loads
+    adapter = train_longlora(cfg, progress=not no_progress, device=device)
     typer.echo(f"adapter: {adapter}")

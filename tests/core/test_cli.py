@@ -135,3 +135,31 @@ def test_python_cli_py_is_the_same_app():
     out = subprocess.run([sys.executable, "cli.py", "trace", "--help"], cwd=ROOT, capture_output=True, text=True,
                          env={"COLUMNS": "200", "PATH": ""}, check=True).stdout
     assert "List, inspect and resume persisted sessions" in out and "resume" in out
+
+
+def test_reader_options_fail_before_anything_loads(tmp_path):
+    """--reader openai without --base-url, and an unknown --device, are one-line errors."""
+    from typer.testing import CliRunner
+
+    from adactx.cli import app
+    from adactx.errors import AdactxError
+
+    doc = tmp_path / "d.txt"
+    doc.write_text("The meeting discussed the budget.")
+    for args, message in [
+        (["--reader", "openai", "--model", "m"], "--base-url"),
+        (["--reader", "openai", "--base-url", "ftp://x"], "--model NAME"),
+        (["--device", "tpu"], "--device tpu"),
+        (["--reader", "vllm"], "ReaderSpec.kind"),
+    ]:
+        result = CliRunner().invoke(app, ["ask", str(doc), "Q?", *args])
+        assert isinstance(result.exception, AdactxError), args
+        assert message in str(result.exception), (args, result.exception)
+    help_text = CliRunner().invoke(app, ["ask", "--help"], env={"COLUMNS": "200"}).output
+    for flag in ("--reader", "--base-url", "--device", "--dtype", "--tokenizer"):
+        assert flag in help_text
+    eval_help = CliRunner().invoke(app, ["eval", "--help"], env={"COLUMNS": "200"}).output
+    for flag in ("--fields", "--reader", "--base-url", "--device", ".jsonl"):
+        assert flag in eval_help
+    train_help = CliRunner().invoke(app, ["train", "longlora", "--help"], env={"COLUMNS": "200"}).output
+    assert "--device" in train_help

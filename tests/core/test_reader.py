@@ -56,3 +56,39 @@ def test_converted_model_directory_is_keyed_on_what_the_conversion_depends_on(mo
     assert reader_module.converted_model_dir(src) == first
     monkeypatch.setattr(reader_module, "CONVERTER_VERSION", reader_module.CONVERTER_VERSION + 1)
     assert reader_module.converted_model_dir(src) != first
+
+
+def test_inputs_are_created_on_the_model_device():
+    """A model on another device ('meta' stands in for CUDA here): input_ids must be created there
+    (before --device they were always created on the CPU)."""
+    from helpers import tiny_llama, tiny_tokenizer
+
+    from adactx.reader import HFReader
+
+    model = tiny_llama().to("meta")
+    seen = []
+    model.register_forward_pre_hook(lambda mod, args, kw: seen.append(kw["input_ids"].device.type), with_kwargs=True)
+    reader = HFReader(model, tiny_tokenizer(), name="meta")
+    assert reader.device.type == "meta"
+    session = reader.session("who chairs the meeting?")
+    n = session.append("The project manager chairs it.")
+    assert n > 0 and session.usage.tokens_computed == session.n_context
+    assert seen == ["meta", "meta"]  # the head, then the appended text
+
+
+def test_device_and_dtype_choices():
+    import pytest
+
+    from adactx.errors import AdactxError
+    from adactx.reader import resolve_device, resolve_dtype
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto") == expected and resolve_device("cpu") == "cpu"
+    assert resolve_dtype("auto", "cpu") == "bfloat16" and resolve_dtype("float16", "cpu") == "float16"
+    with pytest.raises(AdactxError, match="--device tpu"):
+        resolve_device("tpu")
+    with pytest.raises(AdactxError, match="--dtype"):
+        resolve_dtype("int8", "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(AdactxError, match="no CUDA device"):
+            resolve_device("cuda")

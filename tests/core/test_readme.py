@@ -11,7 +11,7 @@ pytestmark = pytest.mark.model
 
 def readme_python_blocks() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
 
 
 def test_readme_library_example_runs(capsys, tmp_path, monkeypatch):
