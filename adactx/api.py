@@ -65,6 +65,7 @@ class ContextManager:
     """Adaptive-context QA and summaries over long documents with the offline reader by default."""
 
     model: str | None = None
+    adapter: str | None = None  # PEFT adapter directory (e.g. from `adactx train sft`), merged on load
     policy: str | Any = "threshold"
     budget: int = 4096
     max_steps: int = 12
@@ -98,7 +99,7 @@ class ContextManager:
         if self.reader is None:
             from adactx.reader import load_reader
 
-            self.reader = load_reader(self.model)
+            self.reader = load_reader(self.model, adapter=self.adapter)
         return self.reader
 
     def _encoder_obj(self):

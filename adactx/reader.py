@@ -118,15 +118,32 @@ def load_reader(
     if not isinstance(torch_dtype, torch.dtype):
         raise AdactxError(f"--dtype {dtype}: not a torch dtype (try bfloat16 or float32)")
     tokenizer = AutoTokenizer.from_pretrained(path)
-    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, attn_implementation=attn_implementation)
+    lm = AutoModelForCausalLM.from_pretrained(
+        path, dtype=torch_dtype, attn_implementation=attn_implementation, **_adapter_rope(path, adapter)
+    )
     name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(path)
     if adapter:
         from peft import PeftModel
 
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise AdactxError(f"--adapter {adapter}: not a PEFT adapter directory (no adapter_config.json)")
         lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
         name = f"{name}+{adapter}"
     lm.eval()
     return HFReader(lm, tokenizer, name=name)
+
+
+def _adapter_rope(path: Path, adapter: str | None) -> dict:
+    """``{"config": ...}`` with the rope parameters an SFT adapter was trained with (its config.json)."""
+    if not adapter or not (Path(adapter) / "config.json").is_file():
+        return {}
+    from transformers import AutoConfig
+
+    trained, config = AutoConfig.from_pretrained(adapter), AutoConfig.from_pretrained(path)
+    for key in ("rope_parameters", "max_position_embeddings", "adactx_original_max_positions"):
+        if hasattr(trained, key):
+            setattr(config, key, getattr(trained, key))
+    return {"config": config}
 
 
 class HFReader:

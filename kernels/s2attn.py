@@ -44,10 +44,11 @@ from adactx.optional import HAS_FLASH_ATTN
 
 NAME = "s2attn"
 GROUP_SIZE_RATIO = 0.25
+SFT_GROUP_SIZE = 8192  # LongLoRA's SFT kernel (llama_attn_replace_sft.py: sft_group_size)
 MODES = ("auto", "s2", "full")
 BACKENDS = ("auto", "sdpa", "flash", "reference")
 
-_state = {"mode": "auto", "backend": "auto", "ratio": GROUP_SIZE_RATIO}
+_state = {"mode": "auto", "backend": "auto", "ratio": GROUP_SIZE_RATIO, "sft_group_size": None}
 
 
 # --- grouping ------------------------------------------------------------------------------------
@@ -76,6 +77,32 @@ def head_shifts(seq_len: int, n_heads: int, ratio: float = GROUP_SIZE_RATIO) -> 
         (range(half), group_bounds(seq_len, size, 0)),
         (range(half, n_heads), group_bounds(seq_len, size, size // 2)),
     ]
+
+
+def sft_group_size(seq_len: int, ratio: float = GROUP_SIZE_RATIO, fixed: int = SFT_GROUP_SIZE) -> int:
+    """LongLoRA's SFT rule: ``T·ratio`` when T is a multiple of 4096, else the fixed group size."""
+    return max(1, int(seq_len * ratio)) if seq_len % 4096 == 0 else fixed
+
+
+def sft_bounds(seq_len: int, size: int, shifted: bool) -> list[int]:
+    """The SFT kernel's segments: ``[0, G, 2G, .., T]``; shifted heads ``[0, G/2, 3G/2, .., T]``.
+
+    No roll: the shifted heads' first segment is the half group ``[0, G/2)`` and the last one ends
+    at T, however T relates to G. A group at least as long as T leaves one segment: full attention.
+    """
+    first = size // 2 if shifted else size
+    return sorted({0, seq_len, *range(max(first, 1), seq_len, size)})
+
+
+def head_groups(seq_len: int, n_heads: int, ratio: float | None = None) -> list[tuple[range, list[int]]]:
+    """[(heads, bounds)] under the current rule: pre-training (:func:`head_shifts`) or SFT (fixed size)."""
+    ratio = _state["ratio"] if ratio is None else ratio
+    fixed = _state["sft_group_size"]
+    if fixed is None:
+        return head_shifts(seq_len, n_heads, ratio)
+    size = sft_group_size(seq_len, ratio, fixed)
+    half = n_heads // 2
+    return [(range(half), sft_bounds(seq_len, size, False)), (range(half, n_heads), sft_bounds(seq_len, size, True))]
 
 
 def _runs(bounds: list[int]) -> Iterator[tuple[int, int, int]]:
@@ -154,6 +181,44 @@ def full_attention_reference(
     return (torch.softmax(scores.masked_fill(~mask, -math.inf), dim=-1) @ v).to(query.dtype)
 
 
+def sft_cu_seqlens_reference(seq_len: int, ratio: float = GROUP_SIZE_RATIO, fixed: int = SFT_GROUP_SIZE):
+    """LongLoRA's SFT flash kernel's ``cu_q_lens`` for one unpadded sequence, op for op (batch of 1).
+
+    Returns (unshifted, shifted) boundary lists. Written from the upstream tensor code, independently
+    of :func:`sft_bounds`, so the test can compare the two.
+    """
+    size = int(seq_len * ratio) if seq_len % 4096 == 0 else fixed
+    cu_q_lens = torch.tensor([0, seq_len, 2 * seq_len])  # two rows: unshifted heads, shifted heads
+    tmp = torch.arange(0, seq_len, size)
+    tmp2 = tmp + size // 2
+    tmp2[tmp2 >= seq_len] = torch.iinfo(tmp2.dtype).min
+    tmp = torch.stack([tmp, tmp2]) + cu_q_lens[:-1].unsqueeze(-1)
+    cu = torch.cat([tmp, cu_q_lens[1:].unsqueeze(-1)], dim=-1).view(-1)
+    cu = cu[cu >= 0].tolist()
+    rows = ([c for c in cu if c <= seq_len], [c - seq_len for c in cu if c >= seq_len])
+    return tuple(sorted(set(r)) for r in rows)
+
+
+def s2_attention_sft_reference(query, key, value, ratio=GROUP_SIZE_RATIO, scaling=None, fixed=SFT_GROUP_SIZE):
+    """S²-Attn with the SFT kernel's segments: explicit loop over heads and segments, float32+ softmax."""
+    bsz, n_heads, seq_len, head_dim = query.shape
+    n_rep = n_heads // key.shape[1]
+    scaling = head_dim**-0.5 if scaling is None else scaling
+    acc = torch.promote_types(query.dtype, torch.float32)
+    out = torch.zeros(bsz, n_heads, seq_len, head_dim, dtype=acc, device=query.device)
+    rows = sft_cu_seqlens_reference(seq_len, ratio, fixed)
+    for h in range(n_heads):
+        cuts = rows[1] if h >= n_heads // 2 else rows[0]
+        for start, end in zip(cuts[:-1], cuts[1:]):
+            q = query[:, h, start:end].to(acc)
+            k = key[:, h // n_rep, start:end].to(acc)
+            v = value[:, h // n_rep, start:end].to(acc)
+            mask = torch.ones(end - start, end - start, dtype=torch.bool, device=query.device).tril()
+            scores = (q @ k.transpose(-1, -2) * scaling).masked_fill(~mask, -math.inf)
+            out[:, h, start:end] = torch.softmax(scores, dim=-1) @ v
+    return out.to(query.dtype)
+
+
 # --- SDPA fast path --------------------------------------------------------------------------------
 def _grouped_causal_sdpa(q, k, v, bounds: list[int], scaling: float | None) -> torch.Tensor:
     """Causal attention inside each segment of ``bounds``; q/k/v (B, h, T, D) with equal heads."""
@@ -184,7 +249,7 @@ def s2_attention_sdpa(
     """S²-Attn with torch SDPA: same contract as :func:`s2_attention_reference`."""
     n_heads, seq_len = query.shape[1], query.shape[2]
     outputs = []
-    for heads, bounds in head_shifts(seq_len, n_heads, ratio):
+    for heads, bounds in head_groups(seq_len, n_heads, ratio):
         if len(heads) == 0:
             continue
         q = query[:, heads.start : heads.stop]
@@ -215,6 +280,13 @@ def use_mode(mode: str) -> contextlib.AbstractContextManager[None]:
 def use_backend(backend: str) -> contextlib.AbstractContextManager[None]:
     """Force the S²-Attn path: ``"sdpa"``, ``"flash"``, ``"reference"`` (``"auto"``: flash on CUDA if present)."""
     return _override("backend", backend, BACKENDS)
+
+
+def set_sft_group_size(size: int | None) -> None:
+    """Use LongLoRA's SFT grouping with this fixed group size (``None``: back to the pre-training rule)."""
+    if size is not None and size < 2:
+        raise ValueError(f"sft_group_size: must be >= 2 (or None), got {size}")
+    _state["sft_group_size"] = size
 
 
 def set_group_size_ratio(ratio: float) -> None:

@@ -92,6 +92,9 @@ class EvalConfig:
     model: str | None = field(
         default=None, metadata={"help": "reader model (default: SmolLM2-135M-Instruct)"}
     )
+    adapter: str | None = field(
+        default=None, metadata={"help": "PEFT adapter directory merged into the reader (adactx train sft)"}
+    )
     n_boot: int = field(default=2000, metadata={"help": "bootstrap resamples"})
     crossfit_repeats: int = field(
         default=20, metadata={"help": "random halvings for the cross-fitted estimate"}
@@ -312,9 +315,9 @@ def run_eval(
     from adactx.reader import cache_dir, load_reader
 
     run = RunDir(out, cfg)
-    base_reader = reader or load_reader(cfg.model)
+    base_reader = reader or load_reader(cfg.model, adapter=cfg.adapter)
     memo = OutcomeMemo(memo_path or cache_dir() / "memo.sqlite")
-    memo_reader = MemoReader(base_reader, memo)
+    memo_reader = MemoReader(base_reader, memo, adapter=cfg.adapter or "")  # TODO(cache): adapter_fingerprint
     encoder = encoder or load_encoder(cfg.encoder)
     env_cfg = EnvConfig(
         budget=cfg.budget,

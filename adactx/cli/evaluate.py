@@ -46,6 +46,7 @@ def evaluate(
     ),
     encoder: str = typer.Option("minilm", help="retrieval encoder: minilm | hashing"),
     model: str | None = typer.Option(None, help="reader model directory (default SmolLM2-135M-Instruct)"),
+    adapter: str | None = typer.Option(None, help="PEFT adapter directory merged into the reader (adactx train sft)"),
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
     metric: str = typer.Option(
         "score", help="what the tables score: the task's headline `score`, or a metric key such as contains"
@@ -78,6 +79,7 @@ def evaluate(
         mixed_lengths=lengths,
         encoder=encoder,
         model=model,
+        adapter=adapter,
         metric=metric,
     )
     out = out or f"runs/{data.replace(':', '-')}"

@@ -19,6 +19,9 @@ BUDGET_OPT = typer.Option(4096, "--budget", "-b", help="Most document tokens the
 MODEL_OPT = typer.Option(
     None, "--model", "-m", help="Local Hugging Face model directory (default: the bundled SmolLM2-135M-Instruct)."
 )
+ADAPTER_OPT = typer.Option(
+    None, "--adapter", help="PEFT adapter directory merged into the reader (e.g. from `adactx train sft`)."
+)
 DB_OPT = typer.Option(None, "--db", help="Session database (default: $ADACTX_CACHE/sessions.sqlite).")
 INDEX_OPT = typer.Option("hybrid", "--index", help="Retrieval: hybrid (dense + BM25) | dense | bm25.")
 ENCODER_OPT = typer.Option("minilm", "--encoder", help="Dense encoder: minilm | hashing | a local model directory.")
@@ -96,6 +99,7 @@ def ask(
     max_steps: int = typer.Option(12, help="Most controller steps per question."),
     query_summary: bool = typer.Option(False, "--summary-answer", help="Answer with a few sentences."),
     model: str = MODEL_OPT,
+    adapter: str = ADAPTER_OPT,
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,
     index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
@@ -112,7 +116,7 @@ def ask(
     """
     task = "query_summary" if query_summary else "qa"
     _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir,
-         model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
+         model=model, adapter=adapter, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens)
 
 
 def summarize(
