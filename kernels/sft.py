@@ -197,10 +197,10 @@ def data_config(cfg: SFTTrainConfig):
     return replace(cfg.data, min_context_tokens=max(lo, 64), max_context_tokens=max(min(cfg.data.max_context_tokens, cap), 64))
 
 
-def step_layouts(reader, tokenizer, step: int, cfg: SFTTrainConfig, data_cfg) -> list[Layout]:
+def step_layouts(reader, record_at: Callable[[int], SFTRecord], step: int, cfg: SFTTrainConfig) -> list[Layout]:
     """The examples of optimizer step ``step``: record ``step·k + j`` for j < k (k examples per step)."""
     first = step * cfg.examples_per_step
-    records = [build_record(data_cfg, tokenizer, cfg.seed, first + j) for j in range(cfg.examples_per_step)]
+    records = [record_at(first + j) for j in range(cfg.examples_per_step)]
     return [layout_example(reader, r, cfg.model_max_length, cfg.max_answer_tokens) for r in records]
 
 
@@ -276,8 +276,18 @@ def _checkpoint(output_dir: Path, model, optimizer, step: int, tokens_seen: int,
     return path
 
 
-def train_sft(cfg: SFTTrainConfig, *, on_step: Callable[[StepLog], None] | None = None, console=None) -> Path:
-    """Train (or resume) and save the adapter; returns ``output_dir/adapter``."""
+def train_sft(
+    cfg: SFTTrainConfig,
+    *,
+    records: Callable[[int], SFTRecord] | None = None,
+    on_step: Callable[[StepLog], None] | None = None,
+    console=None,
+) -> Path:
+    """Train (or resume) and save the adapter; returns ``output_dir/adapter``.
+
+    ``records(i)`` gives example ``i`` (default: :func:`adactx.data.sft.build_record` from ``cfg.data``);
+    it must be a pure function of ``i`` for resuming to see the same data.
+    """
     import torch
     from adactx.kernels.train import _trainable, latest_checkpoint, load_checkpoint
     from rich.console import Console
@@ -303,12 +313,14 @@ def train_sft(cfg: SFTTrainConfig, *, on_step: Callable[[StepLog], None] | None 
         state = load_checkpoint(resume, model, optimizer)
         step, tokens_seen = int(state["step"]), int(state["tokens_seen"])
         console.print(f"resumed from {resume} (step {step})")
-    data_cfg = data_config(cfg)
+    if records is None:
+        data_cfg = data_config(cfg)
+        records = lambda i: build_record(data_cfg, tokenizer, cfg.seed, i)  # noqa: E731
     logs = _Logs(output_dir, cfg.report_to)
     last_save = time.monotonic()
     try:
         while step < cfg.max_steps:
-            layouts = step_layouts(reader, tokenizer, step, cfg, data_cfg)
+            layouts = step_layouts(reader, records, step, cfg)
             log = train_step(model, optimizer, layouts, step, cfg, device)
             step, tokens_seen = log.step, tokens_seen + log.tokens
             if step % cfg.logging_steps == 0 or step == cfg.max_steps:
