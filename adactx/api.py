@@ -84,6 +84,7 @@ class ContextManager:
     """
 
     model: str | None = None
+    adapter: str | None = None  # PEFT adapter directory (e.g. from `adactx train sft`), merged on load
     policy: str | Any = DEFAULT_POLICY
     budget: int | None = None
     max_steps: int | None = None
@@ -110,7 +111,7 @@ class ContextManager:
         from adactx.reader_spec import is_reader, parse_reader
 
         if not is_reader(self.reader):  # a spec: checked now, built on first use
-            self.reader = parse_reader(self.reader, model=self.model, device=self.device)
+            self.reader = parse_reader(self.reader, model=self.model, device=self.device, adapter=self.adapter)
         self._docs: dict[str, IndexedDocument] = {}
         self._saver = None
         self._encoder = None

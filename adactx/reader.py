@@ -191,11 +191,15 @@ def load_reader(
     torch_dtype = getattr(torch, dtype)
     tokenizer = AutoTokenizer.from_pretrained(path)
     attn = attn_implementation or default_attention(device)
-    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, attn_implementation=attn)
+    lm = AutoModelForCausalLM.from_pretrained(
+        path, dtype=torch_dtype, attn_implementation=attn, **_adapter_rope(path, adapter)
+    )
     name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(path)
     if adapter:
         from peft import PeftModel
 
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise AdactxError(f"--adapter {adapter}: not a PEFT adapter directory (no adapter_config.json)")
         lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
         name = f"{name}+{adapter}"
     lm.to(device).eval()
@@ -219,6 +223,19 @@ def layout_prompt(head: str, tail: str, question: str, task: str = "qa") -> tupl
         lead = f"Question: {question}\n\nDocument excerpts:\n"
         close = f"\n\nQuestion: {question}\nAnswer briefly, using the excerpts."
     return head + lead, close + tail
+
+
+def _adapter_rope(path: Path, adapter: str | None) -> dict:
+    """``{"config": ...}`` with the rope parameters an SFT adapter was trained with (its config.json)."""
+    if not adapter or not (Path(adapter) / "config.json").is_file():
+        return {}
+    from transformers import AutoConfig
+
+    trained, config = AutoConfig.from_pretrained(adapter), AutoConfig.from_pretrained(path)
+    for key in ("rope_parameters", "max_position_embeddings", "adactx_original_max_positions"):
+        if hasattr(trained, key):
+            setattr(config, key, getattr(trained, key))
+    return {"config": config}
 
 
 class HFReader:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import torch
-from adactx.kernels.s2groups import GROUP_SIZE_RATIO, head_shifts, kv_for_heads
+from adactx.kernels.s2groups import GROUP_SIZE_RATIO, head_groups, kv_for_heads
 
 from adactx.errors import AdactxError
 from adactx.optional import HAS_FLASH_ATTN, install_hint
@@ -44,7 +44,7 @@ def s2_attention_flash(
 
     bsz, n_heads, seq_len, head_dim = query.shape
     outputs = []
-    for heads, bounds in head_shifts(seq_len, n_heads, ratio):
+    for heads, bounds in head_groups(seq_len, n_heads, ratio):
         if len(heads) == 0:
             continue
         cu, longest = _cu_seqlens(bounds, bsz, seq_len, query.device)

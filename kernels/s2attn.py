@@ -39,7 +39,17 @@ from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
-from adactx.kernels.s2groups import GROUP_SIZE_RATIO, group_size, head_shifts, kv_for_heads
+from adactx.kernels.s2groups import (  # noqa: F401  (set_sft_group_size, sft_*: re-exported)
+    GROUP_SIZE_RATIO,
+    SFT_GROUP_SIZE,
+    group_size,
+    head_groups,
+    head_shifts,
+    kv_for_heads,
+    set_sft_group_size,
+    sft_bounds,
+    sft_group_size,
+)
 
 from adactx.optional import HAS_FLASH_ATTN
 
@@ -118,6 +128,44 @@ def full_attention_reference(
     return (torch.softmax(scores.masked_fill(~mask, -math.inf), dim=-1) @ v).to(query.dtype)
 
 
+def sft_cu_seqlens_reference(seq_len: int, ratio: float = GROUP_SIZE_RATIO, fixed: int = SFT_GROUP_SIZE):
+    """LongLoRA's SFT flash kernel's ``cu_q_lens`` for one unpadded sequence, op for op (batch of 1).
+
+    Returns (unshifted, shifted) boundary lists. Written from the upstream tensor code, independently
+    of :func:`sft_bounds`, so the test can compare the two.
+    """
+    size = int(seq_len * ratio) if seq_len % 4096 == 0 else fixed
+    cu_q_lens = torch.tensor([0, seq_len, 2 * seq_len])  # two rows: unshifted heads, shifted heads
+    tmp = torch.arange(0, seq_len, size)
+    tmp2 = tmp + size // 2
+    tmp2[tmp2 >= seq_len] = torch.iinfo(tmp2.dtype).min
+    tmp = torch.stack([tmp, tmp2]) + cu_q_lens[:-1].unsqueeze(-1)
+    cu = torch.cat([tmp, cu_q_lens[1:].unsqueeze(-1)], dim=-1).view(-1)
+    cu = cu[cu >= 0].tolist()
+    rows = ([c for c in cu if c <= seq_len], [c - seq_len for c in cu if c >= seq_len])
+    return tuple(sorted(set(r)) for r in rows)
+
+
+def s2_attention_sft_reference(query, key, value, ratio=GROUP_SIZE_RATIO, scaling=None, fixed=SFT_GROUP_SIZE):
+    """S²-Attn with the SFT kernel's segments: explicit loop over heads and segments, float32+ softmax."""
+    bsz, n_heads, seq_len, head_dim = query.shape
+    n_rep = n_heads // key.shape[1]
+    scaling = head_dim**-0.5 if scaling is None else scaling
+    acc = torch.promote_types(query.dtype, torch.float32)
+    out = torch.zeros(bsz, n_heads, seq_len, head_dim, dtype=acc, device=query.device)
+    rows = sft_cu_seqlens_reference(seq_len, ratio, fixed)
+    for h in range(n_heads):
+        cuts = rows[1] if h >= n_heads // 2 else rows[0]
+        for start, end in zip(cuts[:-1], cuts[1:]):
+            q = query[:, h, start:end].to(acc)
+            k = key[:, h // n_rep, start:end].to(acc)
+            v = value[:, h // n_rep, start:end].to(acc)
+            mask = torch.ones(end - start, end - start, dtype=torch.bool, device=query.device).tril()
+            scores = (q @ k.transpose(-1, -2) * scaling).masked_fill(~mask, -math.inf)
+            out[:, h, start:end] = torch.softmax(scores, dim=-1) @ v
+    return out.to(query.dtype)
+
+
 # --- SDPA fast path --------------------------------------------------------------------------------
 def _grouped_causal_sdpa(q, k, v, bounds: list[int], scaling: float | None) -> torch.Tensor:
     """Causal attention inside each segment of ``bounds``; q/k/v (B, h, T, D) with equal heads."""
@@ -148,7 +196,7 @@ def s2_attention_sdpa(
     """S²-Attn with torch SDPA: same contract as :func:`s2_attention_reference`."""
     n_heads, seq_len = query.shape[1], query.shape[2]
     outputs = []
-    for heads, bounds in head_shifts(seq_len, n_heads, ratio):
+    for heads, bounds in head_groups(seq_len, n_heads, ratio):
         if len(heads) == 0:
             continue
         q = query[:, heads.start : heads.stop]

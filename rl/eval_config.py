@@ -32,6 +32,7 @@ IDENTITY = (
     "oracle_depth",
     "mixed_lengths",
     "model",
+    "adapter",
     # settings EvalConfig gained from EpisodeSettings; a config.json written before has their defaults
     "retrieve_k",
     "extend_tokens",
@@ -77,6 +78,9 @@ class EvalConfig(EpisodeSettings):
     )
     model: str | None = field(
         default=None, metadata={"help": "reader model (default: SmolLM2-135M-Instruct)"}
+    )
+    adapter: str | None = field(
+        default=None, metadata={"help": "PEFT adapter directory merged into the reader (adactx train sft)"}
     )
     n_boot: int = field(default=2000, metadata={"help": "bootstrap resamples"})
     crossfit_repeats: int = field(

@@ -154,7 +154,7 @@ def run_eval(
         check_data_spec(cfg.data)  # an unknown data set fails before the run directory or the reader
     cfg = with_summary_length(cfg, reader)
     run = RunDir(out, cfg)  # first: a mismatched run directory fails before any loading
-    base_reader = reader or load_reader(cfg.model)
+    base_reader = reader or load_reader(cfg.model, adapter=cfg.adapter)
     if cfg.select_on:
         select_settings(cfg, out, base_reader, encoder, memo_path, progress, select_examples)
     h = build_harness(cfg, run, base_reader, encoder, memo_path)

@@ -49,6 +49,7 @@ def evaluate(
     tokenizer: str = ro.TOKENIZER_OPT,
     device: str = ro.DEVICE_OPT,
     dtype: str = ro.DTYPE_OPT,
+    adapter: str | None = ro.ADAPTER_OPT,
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
     metric: str = option(EvalConfig, "metric"),
     select_on: str | None = option(EvalConfig, "select_on"),
@@ -89,12 +90,13 @@ def evaluate(
         mixed_lengths=lengths,
         encoder=encoder,
         model=model if reader == "hf" else f"openai:{base_url}#{model}",
+        adapter=adapter,
         metric=metric,
         select_on=select_on,
         summary_quantile=summary_quantile,
         fields=fields,
     )
-    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
     examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
     out = out or _default_out(data)
     from adactx.reader_spec import make_reader

@@ -27,9 +27,13 @@ DTYPE_OPT = typer.Option(
     "auto", "--dtype", help="--reader hf: auto (bfloat16; float16 on GPUs without bf16) | bfloat16 | float16 | float32."
 )
 
+ADAPTER_OPT = typer.Option(
+    None, "--adapter", help="PEFT adapter directory merged into the local reader (e.g. from `adactx train sft`)."
+)
+
 
 def spec(reader: str, base_url: str | None, model: str | None, tokenizer: str | None = None,
-         device: str = "auto", dtype: str = "auto") -> ReaderSpec:
+         device: str = "auto", dtype: str = "auto", adapter: str | None = None) -> ReaderSpec:
     """The reader the options describe (``model`` is a local directory for hf, the served name for openai)."""
     from adactx.errors import AdactxError
     from adactx.reader import DEVICES, DTYPES
@@ -38,4 +42,6 @@ def spec(reader: str, base_url: str | None, model: str | None, tokenizer: str | 
         raise AdactxError(f"--device {device}: choose from {', '.join(DEVICES)}")
     if dtype not in DTYPES:
         raise AdactxError(f"--dtype {dtype}: choose from {', '.join(DTYPES)}")
-    return ReaderSpec(kind=reader, model=model, base_url=base_url, tokenizer=tokenizer, device=device, dtype=dtype)
+    return ReaderSpec(
+        kind=reader, model=model, base_url=base_url, tokenizer=tokenizer, device=device, dtype=dtype, adapter=adapter
+    )

@@ -121,6 +121,7 @@ def ask(
     max_steps: int = option(ControllerSettings, "max_steps", help="Most controller steps per question."),
     query_summary: bool = typer.Option(False, "--summary-answer", help="Answer with a few sentences."),
     model: str = MODEL_OPT,
+    adapter: str = ro.ADAPTER_OPT,
     index: str = INDEX_OPT,
     encoder: str = ENCODER_OPT,
     index_dir: Path = typer.Option(None, help="Use an index saved by `adactx index` instead of building one."),
@@ -143,7 +144,7 @@ def ask(
     over a server: `--reader openai --base-url http://127.0.0.1:8080/v1 --model NAME`.
     """
     task = "query_summary" if query_summary else "qa"
-    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
     _run(doc, questions, task, policy, budget, max_steps, index_dir=index_dir, threads=threads,
          model=model, index_kind=index, encoder=encoder, db=db, chunk_tokens=chunk_tokens, reader=spec)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Train: extend the reader's window with LongLoRA; train the controller policy.", no_args_is_help=True)
+app = typer.Typer(help="Train: extend the reader's window with LongLoRA, fine-tune it (SFT); train the controller policy.", no_args_is_help=True)
 
 
 @app.command("longlora")
@@ -36,4 +36,30 @@ def longlora(
 
     resolve_device(device)  # a bad or unavailable device fails before the model loads
     adapter = train_longlora(cfg, progress=not no_progress, device=device)
+    typer.echo(f"adapter: {adapter}")
+
+
+@app.command("sft")
+def sft(
+    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with SFTTrainConfig fields.")],
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Override the config's max_steps.")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
+) -> None:
+    """Supervised fine-tuning of the reader (LongLoRA SFT): answer-only loss, reader's prompt layout.
+
+    Data: mixed:train, QMSum train, SQuALITY train (and a local LongAlpaca JSON), laid out as the
+    reader lays out its prompt. Checkpoints every `save_steps` steps / `save_minutes` minutes;
+    running the same command again resumes from the latest. Use the result with `--adapter DIR`.
+    """
+    from dataclasses import replace
+
+    from adactx.kernels.sft import train_sft
+    from adactx.kernels.sft_config import SFTTrainConfig
+
+    cfg = SFTTrainConfig.from_file(config)
+    if max_steps is not None:
+        cfg = replace(cfg, max_steps=max_steps)
+    if output_dir is not None:
+        cfg = replace(cfg, output_dir=output_dir)
+    adapter = train_sft(cfg)
     typer.echo(f"adapter: {adapter}")
