@@ -104,7 +104,7 @@ class EvalConfig:
     )
 
     def __post_init__(self) -> None:
-        from adactx.graphs.policies import make_policy
+        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
         from adactx.rl.env import parse_action
 
         self.policies = tuple(p.strip() for p in self.policies if p.strip())
@@ -302,7 +302,7 @@ def run_eval(
     examples=None,
 ) -> dict:
     """Run (or resume) the evaluation into ``out`` and return the summary (also written there)."""
-    from adactx.graphs.policies import make_policy
+    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
     from adactx.retrieval.encoders import load_encoder
     from adactx.rl.env import ContextEnv, EnvConfig, Workspace, play_actions, run_episode
     from adactx.rl.memo import MemoReader, OutcomeMemo

@@ -23,7 +23,7 @@ def evaluate(
     ctx: typer.Context,
     policies: str = typer.Option(
         "full,first-1024,topk-4,threshold,oracle",
-        help="comma-separated: full, first-L, topk-K, threshold[-TAU], rag-full[-kK], oracle",
+        help="comma-separated: full, first-L, topk-K, threshold[-TAU], rag-full[-kK], oracle, learned:DIR",
     ),
     data: str = typer.Option("qmsum:val", help="data set NAME[:SPLIT] (see `adactx data list`)"),
     n: int = typer.Option(100, help="examples (a seeded random sample of a file-backed set)"),

@@ -13,7 +13,7 @@ POLICY_OPT = typer.Option(
     "threshold",
     "--policy",
     "-p",
-    help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK].",
+    help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK] | learned:DIR.",
 )
 BUDGET_OPT = typer.Option(4096, "--budget", "-b", help="Most document tokens the reader may read per question.")
 MODEL_OPT = typer.Option(
