@@ -48,9 +48,9 @@ class SignEnv(gym.Env):
 
 
 def toy_config(tmp_path, **overrides):
-    cfg = {"data": "mixed:train", "n": 4, "output_dir": str(tmp_path / "run"), "total_timesteps": 3072,
+    cfg = {"data": "mixed:train", "n": 4, "output_dir": str(tmp_path / "run"), "total_timesteps": 1024,
            "n_steps": 256, "batch_size": 64, "n_epochs": 4, "learning_rate": 3e-3, "hidden": (16,),
-           "save_every": 1024, "env": EnvConfig(actions=ACTIONS, budget=1000, max_steps=4),
+           "save_every": 512, "env": EnvConfig(actions=ACTIONS, budget=1000, max_steps=4),
            "reward": RewardConfig(lam=0.02)}
     cfg.update(overrides)
     return FeatureTrainConfig(**cfg)
@@ -92,3 +92,63 @@ def test_maskable_ppo_raises_mean_reward_and_the_saved_policy_acts_the_same(tmp_
         expected, _ = model.predict(vector, action_masks=mask, deterministic=True)
         assert policy.choose(vector, mask) == int(expected)
         assert mask[policy.choose(vector, mask)]
+
+
+def tiny_env(tmp_path, lam=0.5):
+    from adactx.retrieval.encoders import HashingEncoder
+    from adactx.rl.env import ContextEnv, Workspace
+    from adactx.rl.memo import MemoReader, OutcomeMemo
+    from helpers import tiny_reader
+    from rl_fixtures import env_config, toy_examples
+
+    memo = OutcomeMemo(tmp_path / "memo.sqlite")
+    reader = MemoReader(tiny_reader(), memo)
+    cfg = env_config()
+    env = ContextEnv(toy_examples(), reader, cfg, RewardConfig(lam=lam),
+                     workspace=Workspace(reader, HashingEncoder(), cfg, cache_dir=None))
+    return env, memo
+
+
+def test_real_env_training_checkpoints_resume_and_report_throughput(tmp_path, tmp_cache):
+    from rl_fixtures import env_config
+
+    env, memo = tiny_env(tmp_path)
+    cfg = toy_config(tmp_path, total_timesteps=48, n_steps=16, batch_size=8, save_every=16,
+                     env=env_config(), reward=RewardConfig(lam=0.5))
+    lines = []
+    first = train_features(cfg, env=env, memo=memo, progress=False, log=lines.append)
+    assert first["total_decisions"] == 48 and first["memo_hits"] + first["memo_misses"] > 0
+    assert any("/h" in line and "memo hit rate" in line for line in lines)
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["step-32", "step-48"]
+    (tmp_path / "run" / "checkpoints" / ".tmp-step-64").mkdir()  # a checkpoint torn by kill -9: ignored
+    lines.clear()
+    env, memo = tiny_env(tmp_path)
+    second = train_features(FeatureTrainConfig(**{**cfg.__dict__, "total_timesteps": 80}), env=env, memo=memo,
+                            progress=False, log=lines.append)
+    assert lines[0].startswith("resuming from") and "step-48" in lines[0]
+    assert second["decisions"] == 32 and second["total_decisions"] == 80
+    assert second["memo_hit_rate"] > 0  # the first run's contexts come back from the memo
+    meta = json.loads((tmp_path / "run" / "policy" / "policy.json").read_text())
+    assert meta["kind"] == "features" and meta["actions"] == ["retrieve-2", "extend-60", "refine", "answer"]
+    assert meta["timesteps"] == 80 and meta["lambda"] == 0.5
+
+
+def test_config_errors_name_the_field(tmp_path):
+    with pytest.raises(AdactxError, match="FeatureTrainConfig.hidden"):
+        FeatureTrainConfig(hidden=())
+    with pytest.raises(AdactxError, match="FeatureTrainConfig.n_steps"):
+        FeatureTrainConfig(n_steps=0)
+    path = tmp_path / "c.toml"
+    path.write_text('total_timesteps = 10\n[reward]\nlam = 0.02\nlamda = 1\n')
+    with pytest.raises(AdactxError, match=r"\[reward\] lamda: unknown RewardConfig key"):
+        FeatureTrainConfig.from_file(path)
+    path.write_text('total_timesteps = 10\n[env]\nbudget = 0\n')
+    with pytest.raises(AdactxError, match="EnvConfig.budget"):
+        FeatureTrainConfig.from_file(path)
+    path.write_text('data = "mixed:val"\n[reward]\nlam = 0.02\n')
+    cfg = FeatureTrainConfig.from_file(path)
+    assert cfg.reward.lam == 0.02 and cfg.env.budget == EnvConfig().budget
+    from adactx.rl.features_train import training_examples
+
+    with pytest.raises(AdactxError, match="held-out split"):
+        training_examples(cfg, tokenizer=None)
