@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from adactx.config import require_positive
-from adactx.errors import AdactxError
 from adactx.rl.env import EnvConfig
 from adactx.rl.rewards import RewardConfig
+
+from adactx.config import require_positive
+from adactx.errors import AdactxError
 
 ACTIVATIONS = ("tanh", "relu")
 

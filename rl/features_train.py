@@ -148,11 +148,11 @@ def train_features(cfg: FeatureTrainConfig, env=None, memo=None, progress: bool 
     vec_env.seed(cfg.seed)
     model = make_model(cfg, vec_env, out / "tb")
     resumed = checkpoints(out)[-1] if checkpoints(out) else None
-    counters = load_checkpoint(model, resumed) if resumed else {}
+    previous = load_checkpoint(model, resumed) if resumed else {}
     start = model.num_timesteps
     if resumed:
         log(f"resuming from {resumed} ({start} decisions done)")
-    watch = TrainWatch(cfg, out, memo, start, log)
+    watch = TrainWatch(cfg, out, memo, start, log, episodes_before=int(previous.get("episodes", 0)))
     remaining = max(cfg.total_timesteps - start, 0)
     if remaining:
         model.learn(total_timesteps=remaining, callback=watch.callback(), progress_bar=progress,
@@ -180,13 +180,14 @@ def _check_env(env, cfg: FeatureTrainConfig) -> None:
 class TrainWatch:
     """What a person watching training sees: TensorBoard scalars, a line per rollout, safe checkpoints."""
 
-    def __init__(self, cfg: FeatureTrainConfig, out: Path, memo, start: int, log):
+    def __init__(self, cfg: FeatureTrainConfig, out: Path, memo, start: int, log, episodes_before: int = 0):
         self.cfg, self.out, self.memo, self.start, self.log = cfg, out, memo, start, log
         self.t0 = time.perf_counter()
         self.memo0 = (memo.hits, memo.misses) if memo is not None else (0, 0)
         self.actions: Counter = Counter()
         self.episodes: list[dict] = []
         self.last_saved = start
+        self.episodes_before = episodes_before
 
     def callback(self):
         from stable_baselines3.common.callbacks import BaseCallback
@@ -232,7 +233,7 @@ class TrainWatch:
                 "memo_hit_rate": round(hits / (hits + misses), 4) if hits + misses else None}
 
     def counters(self) -> dict:
-        return {"episodes_this_run": len(self.episodes)}
+        return {"episodes": self.episodes_before + len(self.episodes)}
 
     def on_rollout_end(self, model) -> None:
         rate = self.throughput(model.num_timesteps)

@@ -77,8 +77,10 @@ def test_maskable_ppo_raises_mean_reward_and_the_saved_policy_acts_the_same(tmp_
     assert after >= 0.95 and after > before + 0.2, (before, after)
     assert json.loads((tmp_path / "run" / "policy" / "policy.json").read_text())["lambda"] == 0.02
 
-    from sb3_contrib import MaskablePPO  # the sb3 actor (rebuilt from our checkpoint) agrees with the saved one
     from adactx.rl.features_train import load_checkpoint, make_model
+    from sb3_contrib import (
+        MaskablePPO,  # the sb3 actor (rebuilt from our checkpoint) agrees with the saved one
+    )
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     model = make_model(cfg, DummyVecEnv([SignEnv]), None)
@@ -152,3 +154,20 @@ def test_config_errors_name_the_field(tmp_path):
 
     with pytest.raises(AdactxError, match="held-out split"):
         training_examples(cfg, tokenizer=None)
+
+
+def test_train_features_cli_help_and_bad_config(tmp_path, capsys):
+    from typer.testing import CliRunner
+
+    from adactx.cli import app, main
+
+    result = CliRunner().invoke(app, ["train", "features", "--help"])
+    assert result.exit_code == 0
+    for text in ("--config", "--total-timesteps", "--output-dir", "--no-progress", "MaskablePPO"):
+        assert text in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text("n_stepz = 3\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "features", "--config", str(bad)])
+    assert exc.value.code == 2
+    assert "n_stepz: unknown FeatureTrainConfig key" in capsys.readouterr().err

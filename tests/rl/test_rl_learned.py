@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from adactx.graphs.policies import TopK
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl.env import ContextEnv, Workspace, run_episode
 from adactx.rl.features import FeaturePolicy, build_mlp, explicit_actions, observation_dim
