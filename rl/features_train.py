@@ -11,8 +11,8 @@ Output directory:
                                   hour, memo hit rate, action shares, tokens and score per episode)
     checkpoints/step-N/           a learned policy directory (policy.json + model.safetensors: usable as
                                   ``learned:.../step-N``) plus trainer.safetensors (actor and critic),
-                                  optimizer.pt (tensors only, read back with ``weights_only=True``) and
-                                  trainer_state.json; written to a temporary name and renamed, so a kill -9
+                                  optimizer.safetensors + optimizer.json and trainer_state.json (no
+                                  pickle anywhere); written to a temporary name and renamed, so a kill -9
                                   leaves the previous checkpoint intact. Running the same command resumes.
     policy/                       the final learned policy directory
     throughput.json               decisions, decisions per hour, memo hits and misses of this invocation
@@ -102,7 +102,7 @@ def save_checkpoint(model, cfg: FeatureTrainConfig, out: Path, counters: dict) -
     FeaturePolicy.from_sb3(model, cfg.env, policy_meta(cfg, model.num_timesteps)).save(tmp)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.policy.state_dict().items()}
     save_file(state, str(tmp / "trainer.safetensors"))
-    torch.save(model.policy.optimizer.state_dict(), tmp / "optimizer.pt")
+    save_optimizer(model.policy.optimizer, tmp)
     trainer_state = {"num_timesteps": int(model.num_timesteps), "n_updates": int(model._n_updates), **counters}
     (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2) + "\n")
     shutil.rmtree(final, ignore_errors=True)
@@ -110,6 +110,28 @@ def save_checkpoint(model, cfg: FeatureTrainConfig, out: Path, counters: dict) -
     for old in checkpoints(out)[: -cfg.keep_checkpoints]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def save_optimizer(optimizer, directory: Path) -> None:
+    """Adam's state as safetensors (per-parameter tensors) + JSON (hyperparameters): no pickle."""
+    from safetensors.torch import save_file
+
+    state = optimizer.state_dict()
+    tensors = {f"{i}.{name}": value.detach().cpu().contiguous().clone().reshape(value.shape)
+               for i, slots in state["state"].items() for name, value in slots.items()}
+    save_file(tensors, str(directory / "optimizer.safetensors"))
+    (directory / "optimizer.json").write_text(json.dumps(state["param_groups"], indent=2) + "\n")
+
+
+def load_optimizer(optimizer, directory: Path) -> None:
+    from safetensors.torch import load_file
+
+    slots: dict[int, dict] = {}
+    for key, value in load_file(str(directory / "optimizer.safetensors")).items():
+        index, name = key.split(".", 1)
+        slots.setdefault(int(index), {})[name] = value
+    groups = json.loads((directory / "optimizer.json").read_text())
+    optimizer.load_state_dict({"state": slots, "param_groups": groups})
 
 
 def checkpoints(out: Path) -> list[Path]:
@@ -124,7 +146,7 @@ def load_checkpoint(model, path: Path) -> dict:
     from safetensors.torch import load_file
 
     model.policy.load_state_dict(load_file(str(path / "trainer.safetensors")))
-    model.policy.optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
+    load_optimizer(model.policy.optimizer, path)
     state = json.loads((path / "trainer_state.json").read_text())
     model.num_timesteps = int(state["num_timesteps"])
     model._n_updates = int(state.get("n_updates", 0))

@@ -171,3 +171,24 @@ def test_train_features_cli_help_and_bad_config(tmp_path, capsys):
         main(["train", "features", "--config", str(bad)])
     assert exc.value.code == 2
     assert "n_stepz: unknown FeatureTrainConfig key" in capsys.readouterr().err
+
+
+def test_optimizer_state_round_trips_without_pickle(tmp_path):
+    import torch
+    from adactx.rl.features_train import load_optimizer, save_optimizer
+
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.8, 0.9))
+    for _ in range(3):
+        opt.zero_grad()
+        net(torch.ones(4, 3)).pow(2).sum().backward()
+        opt.step()
+    save_optimizer(opt, tmp_path)
+    fresh = torch.optim.Adam(net.parameters(), lr=0.5)
+    load_optimizer(fresh, tmp_path)
+    a, b = opt.state_dict(), fresh.state_dict()
+    assert a["param_groups"][0]["lr"] == b["param_groups"][0]["lr"] == 1e-3
+    for i in a["state"]:
+        for name in a["state"][i]:
+            assert torch.equal(a["state"][i][name], b["state"][i][name])
+    assert not list(tmp_path.glob("*.pt"))
