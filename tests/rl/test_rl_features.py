@@ -192,3 +192,47 @@ def test_optimizer_state_round_trips_without_pickle(tmp_path):
         for name in a["state"][i]:
             assert torch.equal(a["state"][i][name], b["state"][i][name])
     assert not list(tmp_path.glob("*.pt"))
+
+
+KILL_SCRIPT = """
+import sys, time
+sys.path[:0] = {paths!r}
+from test_rl_features import SignEnv, toy_config, train_features
+from pathlib import Path
+
+class SlowSignEnv(SignEnv):
+    def step(self, action):
+        time.sleep(0.01)
+        return super().step(action)
+
+train_features(toy_config(Path({tmp!r}), total_timesteps=100000, save_every=256), env=SlowSignEnv(),
+               progress=False, log=lambda s: None)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_mid_training_then_the_same_call_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    script = KILL_SCRIPT.format(paths=[str(here), str(here.parent)], tmp=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 300
+    while time.time() < deadline and len(checkpoints(tmp_path / "run")) < 2:
+        assert proc.poll() is None, "the training process died on its own"
+        time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = checkpoints(tmp_path / "run")
+    assert len(done) >= 2
+    last = int(done[-1].name.split("-")[1])
+    lines = []
+    result = train_features(toy_config(tmp_path, total_timesteps=last + 256), env=SignEnv(), progress=False,
+                            log=lines.append)
+    assert lines[0].startswith(f"resuming from {done[-1]}")
+    assert result["decisions"] == 256 and result["total_decisions"] == last + 256
