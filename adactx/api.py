@@ -124,9 +124,9 @@ class ContextManager:
     @staticmethod
     def _make_policy(policy):
         if isinstance(policy, str):
-            from adactx.graphs.policies import make_policy
+            from adactx.rl.learned import resolve_policy  # baseline names, or learned:DIR
 
-            return make_policy(policy)
+            return resolve_policy(policy)
         return policy
 
     def _reader(self):

@@ -141,7 +141,7 @@ _PATTERNS = [
     (r"rag-full", lambda m: RagThenFull()),
     (r"rag-full-k(\d+)", lambda m: RagThenFull(int(m[1]))),
 ]
-POLICY_HELP = "full | first-L | topk-K | threshold[-TAU] | rag-full[-kK] (learned: see `adactx train`)"
+POLICY_HELP = "full | first-L | topk-K | threshold[-TAU] | rag-full[-kK] | learned:DIR (see `adactx train`)"
 
 
 def make_policy(name: str) -> Policy:

@@ -112,7 +112,7 @@ class EvalConfig(EpisodeSettings):
     )
 
     def __post_init__(self) -> None:
-        from adactx.graphs.policies import make_policy
+        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
         from adactx.rl.env import parse_action
 
         self.policies = tuple(p.strip() for p in self.policies if p.strip())

@@ -63,3 +63,35 @@ def sft(
         cfg = replace(cfg, output_dir=output_dir)
     adapter = train_sft(cfg)
     typer.echo(f"adapter: {adapter}")
+
+
+# --- `adactx train features` (issue 9: the feature-policy arm) ----------------------------------
+@app.command("features")
+def features(
+    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with FeatureTrainConfig fields "
+                                                          "([env] and [reward] tables for the env and λ).")],
+    total_timesteps: Annotated[int | None, typer.Option("--total-timesteps", help="Override the decisions to train on.")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one line per rollout).")] = False,
+) -> None:
+    """Train the feature policy: sb3-contrib MaskablePPO, an MLP over the env's vector observation + masks.
+
+    Same reward as the env (score - λ·tokens/1000). Checkpoints at rollout ends; the same command resumes.
+    Writes OUTPUT_DIR/policy, usable as `--policy learned:OUTPUT_DIR/policy`.
+    """
+    from dataclasses import replace
+
+    from adactx.rl.features_config import FeatureTrainConfig
+    from adactx.rl.features_train import train_features
+
+    cfg = FeatureTrainConfig.from_file(config)
+    if total_timesteps is not None:
+        cfg = replace(cfg, total_timesteps=total_timesteps)
+    if output_dir is not None:
+        cfg = replace(cfg, output_dir=output_dir)
+    result = train_features(cfg, progress=not no_progress)
+    rate = result["memo_hit_rate"]
+    typer.echo(f"policy: {result['policy']}  (learned:{result['policy']})")
+    typer.echo(f"throughput: {result['decisions']} decisions in {result['seconds']:.0f} s = "
+               f"{result['decisions_per_hour']:.0f} decisions/hour; memo hit rate "
+               f"{'n/a' if rate is None else f'{rate:.0%}'} ({result['memo_hits']} hits, {result['memo_misses']} misses)")

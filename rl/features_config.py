@@ -1,0 +1,144 @@
+"""`adactx train features` settings: the feature-policy arm (MaskablePPO over the env's vector observation).
+
+    cfg = FeatureTrainConfig.from_file("configs/features_mixed.toml")
+    cfg = FeatureTrainConfig(data="mixed:train", n=64, total_timesteps=2048,
+                             env=EnvConfig(budget=4096), reward=RewardConfig(lam=0.02))
+
+A file holds the top-level fields plus optional ``[env]`` (``adactx.rl.env.EnvConfig``) and ``[reward]``
+(``adactx.rl.rewards.RewardConfig``) tables, so the environment's and the reward's defaults keep one source.
+Files may be TOML, JSON or YAML; an unknown key is an error naming it. Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from adactx.rl.env import EnvConfig
+from adactx.rl.rewards import RewardConfig
+
+from adactx.config import require_positive
+from adactx.errors import AdactxError
+
+ACTIVATIONS = ("tanh", "relu")
+
+
+@dataclass
+class FeatureTrainConfig:
+    data: str = field(default="mixed:train", metadata={"help": "training set NAME[:SPLIT] (train splits only)"})
+    n: int = field(default=200, metadata={"help": "training examples (a generated set makes this many)"})
+    mixed_lengths: tuple[int, ...] = field(
+        default=(1000, 2000, 3000), metadata={"help": "mixed suite: document lengths in tokens"}
+    )
+    model: str | None = field(default=None, metadata={"help": "reader model (default: SmolLM2-135M-Instruct)"})
+    encoder: str = field(default="minilm", metadata={"help": "retrieval encoder: minilm | hashing"})
+    output_dir: str = field(default="runs/features", metadata={"help": "checkpoints, logs and the policy dir"})
+    total_timesteps: int = field(default=4096, metadata={"help": "policy decisions to train on (env steps)"})
+    n_steps: int = field(default=256, metadata={"help": "decisions per rollout (one PPO update each)"})
+    batch_size: int = field(default=64, metadata={"help": "PPO minibatch size"})
+    n_epochs: int = field(default=4, metadata={"help": "PPO epochs per rollout"})
+    learning_rate: float = field(default=3e-4, metadata={"help": "Adam learning rate"})
+    gamma: float = field(default=1.0, metadata={"help": "discount (1: the episode's undiscounted return)"})
+    gae_lambda: float = field(default=0.95, metadata={"help": "GAE lambda"})
+    clip_range: float = field(default=0.2, metadata={"help": "PPO clip range"})
+    ent_coef: float = field(default=0.01, metadata={"help": "entropy bonus"})
+    hidden: tuple[int, ...] = field(default=(64, 64), metadata={"help": "MLP hidden layer sizes"})
+    activation: str = field(default="tanh", metadata={"help": "MLP activation: tanh | relu"})
+    save_every: int = field(
+        default=256, metadata={"help": "checkpoint every N decisions (at rollout ends); reruns resume"}
+    )
+    keep_checkpoints: int = field(default=2, metadata={"help": "how many recent checkpoints to keep"})
+    seed: int = field(default=0, metadata={"help": "seed for data generation, env sampling and PPO"})
+    memo_path: str | None = field(
+        default=None, metadata={"help": "reader memo SQLite (default: $ADACTX_CACHE/memo.sqlite)"}
+    )
+    env: EnvConfig = field(
+        default_factory=EnvConfig,
+        metadata={"help": "[env] table: EnvConfig fields (budget, max_steps, actions, ...)"},
+    )
+    reward: RewardConfig = field(
+        default_factory=RewardConfig, metadata={"help": "[reward] table: RewardConfig fields (lam, cost, ...)"}
+    )
+
+    def __post_init__(self) -> None:
+        self.mixed_lengths = tuple(int(x) for x in self.mixed_lengths)
+        self.hidden = tuple(int(x) for x in self.hidden)
+        if isinstance(self.env, dict):
+            self.env = _sub(EnvConfig, self.env, "env", {})
+        if isinstance(self.reward, dict):
+            self.reward = _sub(RewardConfig, self.reward, "reward", {})
+        require_positive(self, "n", "total_timesteps", "n_steps", "batch_size", "n_epochs", "save_every",
+                         "keep_checkpoints")
+        if not self.hidden or min(self.hidden) < 1:
+            raise AdactxError(f"FeatureTrainConfig.hidden: need one or more sizes >= 1, got {self.hidden}")
+        if self.activation not in ACTIVATIONS:
+            raise AdactxError(f"FeatureTrainConfig.activation: {self.activation!r} is not one of {ACTIVATIONS}")
+        for name in ("learning_rate", "clip_range"):
+            if not float(getattr(self, name)) > 0:
+                raise AdactxError(f"FeatureTrainConfig.{name}: must be > 0, got {getattr(self, name)}")
+        for name in ("gamma", "gae_lambda"):
+            if not 0 <= float(getattr(self, name)) <= 1:
+                raise AdactxError(f"FeatureTrainConfig.{name}: must be in [0, 1], got {getattr(self, name)}")
+        if self.ent_coef < 0:
+            raise AdactxError(f"FeatureTrainConfig.ent_coef: must be >= 0, got {self.ent_coef}")
+        if self.n_steps < 2:
+            raise AdactxError(f"FeatureTrainConfig.n_steps: must be >= 2, got {self.n_steps}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureTrainConfig:
+        return _sub(cls, data, "features", {})
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> FeatureTrainConfig:
+        """Read TOML / JSON / YAML (a top-level ``[features]`` table is also accepted)."""
+        data = read_config_file(path)
+        return cls.from_dict(data.get("features", data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def help() -> dict[str, str]:
+        return {f.name: f.metadata.get("help", "") for f in fields(FeatureTrainConfig)}
+
+
+def _sub(cls, data: dict, section: str, defaults: dict):
+    """Build ``cls`` from a dict, naming the section and key of an unknown field."""
+    if not isinstance(data, dict):
+        raise AdactxError(f"[{section}]: expected a table of {cls.__name__} fields, got {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise AdactxError(f"[{section}] {unknown[0]}: unknown {cls.__name__} key (known: {', '.join(sorted(names))})")
+    try:
+        return cls(**{**defaults, **data})
+    except TypeError as exc:
+        raise AdactxError(f"[{section}]: {exc}") from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A TOML / JSON / YAML file as a dict; a missing or unparsable file is an AdactxError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AdactxError(f"--config {path}: no such file")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
+    except (ValueError, ImportError) as exc:
+        raise AdactxError(f"--config {path}: cannot parse: {exc}") from None
+    if not isinstance(data, dict):
+        raise AdactxError(f"--config {path}: expected a table of settings at the top level")
+    return data
