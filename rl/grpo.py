@@ -18,6 +18,7 @@ turns per episode, decisions per hour, memo hit rate); HF's progress bar with ET
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,6 +218,7 @@ def train_grpo(cfg: GRPOTrainConfig, parts: GRPOParts | None = None, progress: b
     from transformers.trainer_utils import get_last_checkpoint
 
     parts = parts or build_grpo_parts(cfg)
+    gc.freeze()  # the trainers' gc.collect() calls then skip the long-lived heap
     os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(cfg.output_dir, "tensorboard")
     dataset, states = prompt_dataset(parts)
     meter, history = Throughput(), []

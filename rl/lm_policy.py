@@ -117,7 +117,7 @@ def generate_ids(model, tokenizer, prompts: list[list[int]], max_new_tokens: int
     result = []
     for row in new:
         cut = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
-        result.append([t for t in row[:cut] if t != pad])
+        result.append(row[:cut])  # ids sampled before EOS are real tokens, even the pad id
     return result
 
 
