@@ -22,7 +22,7 @@ import gc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from adactx.rl.episodes import EnvPool, Episode, Job, action_counts, take_action
 from adactx.rl.lm_policy import LMPolicy, chat_text, generate_ids
@@ -49,8 +49,7 @@ def turn_suffix(tokenizer, text: str) -> str:
     if not after.startswith(before):
         raise AdactxError("the policy's chat template does not extend a conversation by appending turns")
     closing = before[before.rindex("A") + 1 :]
-    if closing.startswith(tokenizer.eos_token):
-        closing = closing[len(tokenizer.eos_token) :]
+    closing = closing.removeprefix(tokenizer.eos_token)
     return closing + after[len(before) :]
 
 
@@ -181,7 +180,7 @@ def _trainer_class():
     class ContextGRPOTrainer(GRPOTrainer):
         """GRPOTrainer that adds the episode metrics of the last rollout to each log line."""
 
-        extra_metrics: dict = {}
+        extra_metrics: ClassVar[dict] = {}
 
         def log(self, logs, start_time=None):
             super().log({**logs, **self.extra_metrics}, start_time)

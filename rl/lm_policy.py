@@ -51,7 +51,7 @@ class PolicyMeta:
     lam: float = 0.0
     base_model: str = "smollm2-135m"
     multi_turn: bool = False
-    max_new_tokens: int = 6
+    max_new_tokens: int = 8
     needs_draft: bool = True
     trainer: str = ""
     env: dict = field(default_factory=dict)

@@ -77,8 +77,10 @@ def render_observation(obs: Observation, grammar: tuple[str, ...] = DEFAULT_GRAM
     lines = [
         f"Question: {obs.question}",
         f"Task: {obs.task}. Document: {obs.doc_tokens} tokens, {obs.n_chunks} chunks.",
-        f"Read: {obs.context_tokens} tokens ({obs.coverage:.0%}), chunks {read}. "
-        f"Budget left: {obs.budget_left}. Step {obs.steps_taken}/{obs.max_steps}.",
+        (
+            f"Read: {obs.context_tokens} tokens ({obs.coverage:.0%}), chunks {read}. "
+            f"Budget left: {obs.budget_left}. Step {obs.steps_taken}/{obs.max_steps}."
+        ),
     ]
     for words, score in obs.candidates:
         lines.append(f"Next [{score:.2f}]: {words}")

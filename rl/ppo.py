@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from adactx.rl.episodes import EnvPool, Episode, Job, action_counts, play
 from adactx.rl.lm_policy import LMPolicy, query_ids
@@ -178,7 +178,7 @@ def _trainer_class():
         """PPOTrainer whose log steps continue across iterations and carry the rollout metrics."""
 
         step_offset = 0
-        extra_metrics: dict = {}
+        extra_metrics: ClassVar[dict] = {}
 
         def log(self, logs, start_time=None):
             saved = self.state.global_step
@@ -237,7 +237,7 @@ def rollout_queries(cfg, parts: PPOParts, returns: DecisionReturns, live: LMPoli
     rng = random.Random(cfg.seed * 100_003 + it)
     picks = [rng.randrange(len(parts.examples)) for _ in range(cfg.episodes_per_iteration)]
     jobs = [Job(i, parts.examples[i]) for i in picks]
-    respond = lambda texts: live.respond(texts, sample=True, temperature=cfg.temperature)  # noqa: E731
+    respond = lambda texts: live.respond(texts, sample=True, temperature=cfg.temperature)
     episodes = play(parts.pool, jobs, respond, cfg.grammar, cfg.invalid_penalty)
     returns.clear()
     queries = []

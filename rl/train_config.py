@@ -50,7 +50,7 @@ class PolicyTrainConfig:
     iterations: int = field(default=10, metadata={"help": "outer iterations: roll out, then train on them"})
     episodes_per_iteration: int = field(default=8, metadata={"help": "training examples rolled out per iteration"})
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature of rollouts"})
-    max_new_tokens: int = field(default=6, metadata={"help": "most tokens in one action response"})
+    max_new_tokens: int = field(default=8, metadata={"help": "most tokens in one action response"})
     report_to: tuple[str, ...] = field(default=("tensorboard",), metadata={"help": "TRL report_to (tensorboard | none)"})
     seed: int = field(default=0, metadata={"help": "seed for example order, sampling and initialisation"})
 
@@ -137,4 +137,4 @@ class GRPOTrainConfig(PolicyTrainConfig):
             raise AdactxError("GRPOTrainConfig.per_device_train_batch_size: must be a multiple of num_generations")
 
 
-__all__ = ["GRPOTrainConfig", "POLICY_GRAMMAR", "PPOTrainConfig", "PolicyTrainConfig"]
+__all__ = ["POLICY_GRAMMAR", "GRPOTrainConfig", "PPOTrainConfig", "PolicyTrainConfig"]

@@ -29,11 +29,11 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 def build_policy(cfg: PolicyTrainConfig, base=None, tokenizer=None):
     """The trainable policy: ``base`` (default: ``cfg.base_model``) + a fresh LoRA adapter."""
     import torch
+    from adactx.rl.lm_policy import prepare_tokenizer
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from adactx.reader import resolve_model
-    from adactx.rl.lm_policy import prepare_tokenizer
 
     if base is None:
         path = resolve_model(cfg.base_model)
@@ -54,13 +54,14 @@ def policy_meta(cfg: PolicyTrainConfig, trainer: str, multi_turn: bool):
 
 def build_environment(cfg: PolicyTrainConfig):
     """(EnvPool over the memoized ContextEnv, training examples, memo stats callable) for ``cfg.data``."""
-    from adactx.reader import cache_dir, load_reader
     from adactx.retrieval.encoders import load_encoder
     from adactx.rl.env import ContextEnv, Workspace
     from adactx.rl.episodes import ControllerTextEnv, EnvPool
     from adactx.rl.evaluate import EvalConfig, load_examples
     from adactx.rl.memo import MemoReader, OutcomeMemo
     from adactx.rl.rewards import RewardConfig
+
+    from adactx.reader import cache_dir, load_reader
 
     if not cfg.data.endswith(":train"):
         raise AdactxError(f"data {cfg.data!r}: train policies on a train split only (NAME:train)")

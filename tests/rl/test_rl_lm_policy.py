@@ -79,7 +79,7 @@ def test_reward_module_returns_exactly_the_env_return(setting):
     _, scores, _ = get_reward(env_return_reward(returns, tok.pad_token_id), rows, tok.pad_token_id, len(query))
     want = [expected_return(setting(), example, ["extend 60"], r) for r in responses]
     assert scores.tolist() == pytest.approx(want, abs=1e-6)
-    assert len(set(round(w, 6) for w in want)) >= 3  # the responses lead to different returns
+    assert len({round(w, 6) for w in want}) >= 3  # the responses lead to different returns
     assert want[2] == pytest.approx(expected_return(setting(), example, ["extend 60"], "answer") - PENALTY)
     with pytest.raises(AdactxError, match="no rollout registered"):
         returns([[5, 6, 7]])

@@ -3,7 +3,6 @@ the right action, without collapsing onto one action; PPO resumes from its check
 
 import os
 
-import pytest
 import torch
 from adactx.rl.episodes import EnvPool
 from adactx.rl.train_config import GRPOTrainConfig, PPOTrainConfig

@@ -20,10 +20,9 @@ WORDS = ["system", "user", "assistant", "case", "step", "do", *CUES, "answer",
 
 
 def toy_tokenizer():
+    from helpers import CHAT_TEMPLATE
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
-
-    from helpers import CHAT_TEMPLATE
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "[UNK]"]
     vocab = {w: i for i, w in enumerate([*specials, *WORDS])}
@@ -71,7 +70,6 @@ def format_pretrained_llama(tok, hidden: int = 64, steps: int = 30, seed: int = 
     import random
 
     import torch
-
     from adactx.rl.lm_policy import prepare_tokenizer, query_ids
     from helpers import tiny_llama
 
