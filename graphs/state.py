@@ -97,6 +97,11 @@ class Observation:
     confidence: float | None
     confidence_delta: float | None
     mask: dict[str, bool] = field(default_factory=dict)
+    # for language-model policies (adactx.rl.observation_text); empty when not filled
+    question: str = ""
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # next unread chunks: (first words, score)
+    read_chunks: list[int] = field(default_factory=list)  # chunk ids in the context, sorted
+    draft: str = ""  # the latest draft's text (its mean log-prob is ``confidence``)
 
     @property
     def budget_left(self) -> int:

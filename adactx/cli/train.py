@@ -1,4 +1,4 @@
-"""`adactx train longlora` (and later `adactx train ppo`)."""
+"""`adactx train longlora | ppo | grpo`: the reader's window (LongLoRA) and the controller's policy (TRL)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,66 @@ def features(
     typer.echo(f"throughput: {result['decisions']} decisions in {result['seconds']:.0f} s = "
                f"{result['decisions_per_hour']:.0f} decisions/hour; memo hit rate "
                f"{'n/a' if rate is None else f'{rate:.0%}'} ({result['memo_hits']} hits, {result['memo_misses']} misses)")
+
+
+def _policy_config(cls, config: Path, iterations: int | None, output_dir: str | None):
+    from dataclasses import replace
+
+    cfg = cls.from_file(config)
+    if iterations is not None:
+        cfg = replace(cfg, iterations=iterations)
+    if output_dir is not None:
+        cfg = replace(cfg, output_dir=output_dir)
+    return cfg
+
+
+@app.command("ppo")
+def ppo(
+    config: Annotated[Path, typer.Option("--config", help="TOML/JSON file with PPOTrainConfig fields ([env] table: EnvConfig).")],
+    iterations: Annotated[int | None, typer.Option("--iterations", help="Override the config's outer iterations.")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one line per iteration).")] = False,
+) -> None:
+    """Train an LM context policy with TRL's PPO (SmolLM2-135M + LoRA), one PPO sample per decision.
+
+    Each iteration rolls out the policy on training examples through the memoized environment, then PPO
+    trains on every decision with the return from that decision on. Checkpoints after every iteration;
+    running the same command again resumes. TensorBoard logs: OUTPUT_DIR/tensorboard.
+    """
+    from adactx.rl.ppo import train_ppo
+    from adactx.rl.train_config import PPOTrainConfig
+
+    cfg = _policy_config(PPOTrainConfig, config, iterations, output_dir)
+    summary = train_ppo(cfg, progress=not no_progress)
+    _report(summary)
+
+
+@app.command("grpo")
+def grpo(
+    config: Annotated[Path, typer.Option("--config", help="TOML/JSON file with GRPOTrainConfig fields ([env] table: EnvConfig).")],
+    iterations: Annotated[int | None, typer.Option("--iterations", help="Override the config's GRPO steps.")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Train an LM context policy with TRL's GRPO, each episode played closed-loop (>= 4 per example).
+
+    Observation tokens are masked out of the loss (env_mask); the reward is the episode's return.
+    Checkpoints every save_steps; running the same command again resumes. TensorBoard: OUTPUT_DIR/tensorboard.
+    """
+    from adactx.rl.grpo import train_grpo
+    from adactx.rl.train_config import GRPOTrainConfig
+
+    cfg = _policy_config(GRPOTrainConfig, config, iterations, output_dir)
+    summary = train_grpo(cfg, progress=not no_progress)
+    _report(summary)
+
+
+def _report(summary: dict) -> None:
+    history = summary["history"]
+    if history:
+        first, last = history[0], history[-1]
+        typer.echo(f"rollout return: first {first['rollout/return']:.3f}, last {last['rollout/return']:.3f}")
+        if "throughput/memo_hit_rate" in last:
+            typer.echo(f"memo hit rate: {last['throughput/memo_hit_rate']:.0%}")
+    typer.echo(f"decisions/hour (this invocation): {summary['decisions_per_hour']:.0f}")
+    typer.echo(f"policy: {summary['policy_dir']}  (use it as --policy learned:{summary['policy_dir']})")

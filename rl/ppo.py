@@ -1,0 +1,344 @@
+"""`adactx train ppo`: TRL's PPOTrainer trains an LM context policy, one decision per PPO sample.
+
+    summary = train_ppo(PPOTrainConfig(output_dir="runs/ppo", iterations=20))   # real env, SmolLM2 + LoRA
+    summary = train_ppo(cfg, parts=PPOParts(pool, examples, policy, tokenizer, value_model))  # tests: toy
+
+How a multi-step episode becomes PPO samples (per decision; docs/policies.md says why): each outer
+iteration rolls out the current policy (sampling) on ``episodes_per_iteration`` training examples through
+the memoized environment; every decision it met becomes a PPO query (the observation text). TRL's
+``PPOTrainer`` then samples its own response to each query and scores it with :class:`EnvReturnReward`:
+the environment replays the decisions that led to the query, runs the response's action, and lets the
+current policy finish the episode greedily; the score is the return from that decision on (its step cost,
+the continuation's costs and the final task score, minus the penalty of an unparseable response).
+
+TRL pieces: policy = ``PeftModel`` (LoRA) passed with ``peft_config=None``, so the reference is the same
+model with the adapter disabled; value model = a sequence-classification head on the base; one AdamW with
+two learning rates carried across iterations (``optimizers=(opt, None)``, constant schedule); CPU, fp32.
+TensorBoard through ``report_to`` (TRL's metrics plus rollout return, action shares, tokens per episode,
+decisions per hour, memo hit rate); ``out/checkpoint`` after every iteration (atomic; resumes).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+from adactx.rl.episodes import EnvPool, Episode, Job, action_counts, play
+from adactx.rl.lm_policy import LMPolicy, query_ids
+from adactx.rl.train_config import PPOTrainConfig
+from adactx.rl.training import (
+    Checkpoints,
+    Throughput,
+    load_optimizer,
+    load_trainable,
+    policy_meta,
+    progress_bar,
+    save_optimizer,
+    save_trainable,
+)
+
+from adactx.errors import AdactxError
+
+
+# --- the reward TRL calls ---------------------------------------------------------------------------
+class DecisionReturns:
+    """Token ids of (query + response) -> the environment's return from that decision on."""
+
+    def __init__(self, pool: EnvPool, tokenizer, respond: Callable[[list[str]], list[str]],
+                 grammar: tuple[str, ...], penalty: float):
+        self.pool, self.tokenizer, self.respond = pool, tokenizer, respond
+        self.grammar, self.penalty = grammar, penalty
+        self.states: dict[tuple[int, ...], tuple[int, Any, list[str]]] = {}
+        self.played: list[Episode] = []  # the episodes PPO's own samples started (action-share metrics)
+
+    def register(self, ids: list[int], example_index: int, example: Any, before: list[str]) -> None:
+        """The query ``ids`` is reached by playing the responses ``before`` on ``example``."""
+        self.states[tuple(ids)] = (example_index, example, list(before))
+
+    def clear(self) -> None:
+        self.states.clear()
+        self.played.clear()
+
+    def split(self, ids: list[int]) -> tuple[tuple[int, Any, list[str]], list[int]]:
+        """(registered state, response ids): the longest registered prefix is the query."""
+        for cut in range(len(ids), 0, -1):
+            state = self.states.get(tuple(ids[:cut]))
+            if state is not None:
+                return state, ids[cut:]
+        raise AdactxError("PPO reward: a query that no rollout registered (the dataset and the reward disagree)")
+
+    def __call__(self, rows: list[list[int]]) -> list[float]:
+        jobs = []
+        for ids in rows:
+            (index, example, before), response_ids = self.split(ids)
+            response = self.tokenizer.decode(response_ids, skip_special_tokens=True)
+            jobs.append(Job(index, example, forced=[*before, response], record_from=len(before)))
+        episodes = play(self.pool, jobs, self.respond, self.grammar, self.penalty)
+        self.played.extend(episodes)
+        return [ep.turns[0].ret if ep.turns else 0.0 for ep in episodes]
+
+
+def _reward_module(returns: Callable[[list[list[int]]], list[float]], pad_id: int):
+    import torch
+    from torch import nn
+
+    class ReturnBackbone(nn.Module):
+        """Decodes each row's non-pad ids, asks the environment, returns the score as hidden states."""
+
+        def forward(self, input_ids, attention_mask, **_):
+            rows = [ids[mask.bool()].tolist() for ids, mask in zip(input_ids, attention_mask)]
+            values = torch.tensor(returns(rows), dtype=torch.float32)
+            hidden = values[:, None, None].expand(input_ids.shape[0], input_ids.shape[1], 1)  # (B, T, 1)
+            return SimpleNamespace(hidden_states=(hidden.clone(),))
+
+    class EnvReturnReward(nn.Module):
+        """TRL's reward-model contract: ``getattr(m, m.base_model_prefix)(...)`` then ``m.score(h[-1])``."""
+
+        base_model_prefix = "backbone"
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = ReturnBackbone()
+            self.score = nn.Identity()
+            self.pad_id = pad_id
+
+    return EnvReturnReward()
+
+
+def env_return_reward(returns: DecisionReturns, pad_id: int):
+    """The module ``PPOTrainer(reward_model=...)`` calls; its score is exactly ``returns(ids)``."""
+    return _reward_module(returns, pad_id)
+
+
+# --- models and trainer -----------------------------------------------------------------------------
+def build_value_model(cfg: PPOTrainConfig, base_path=None, model=None):
+    """A scalar head on the base LM (``AutoModelForSequenceClassification``, one label)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from adactx.reader import resolve_model
+
+    if model is None:
+        path = base_path or resolve_model(cfg.base_model)
+        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32)
+    for name, param in model.named_parameters():
+        param.requires_grad = cfg.train_value_backbone or name.startswith("score")
+    return model
+
+
+def _optimizer(cfg: PPOTrainConfig, policy, value_model):
+    import torch
+
+    groups = [
+        {"params": [p for p in policy.parameters() if p.requires_grad], "lr": cfg.learning_rate},
+        {"params": [p for p in value_model.parameters() if p.requires_grad], "lr": cfg.value_learning_rate},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate)
+
+
+def _ppo_args(cfg: PPOTrainConfig, n_queries: int):
+    from trl.experimental.ppo import PPOConfig
+
+    return PPOConfig(
+        output_dir=os.path.join(cfg.output_dir, "trl"),
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=1,
+        num_mini_batches=cfg.num_mini_batches,
+        num_ppo_epochs=cfg.num_ppo_epochs,
+        local_rollout_forward_batch_size=cfg.per_device_train_batch_size,
+        total_episodes=n_queries,
+        response_length=cfg.max_new_tokens,
+        stop_token="eos",
+        temperature=cfg.temperature,
+        kl_coef=cfg.kl_coef,
+        cliprange=cfg.cliprange,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type="constant",
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        num_sample_generations=0,
+        save_strategy="no",
+        logging_steps=1,
+        report_to=list(cfg.report_to) or "none",
+        disable_tqdm=True,
+        seed=cfg.seed,
+    )
+
+
+def _trainer_class():
+    from trl.experimental.ppo import PPOTrainer
+
+    class ContextPPOTrainer(PPOTrainer):
+        """PPOTrainer whose log steps continue across iterations and carry the rollout metrics."""
+
+        step_offset = 0
+        extra_metrics: ClassVar[dict] = {}
+
+        def log(self, logs, start_time=None):
+            saved = self.state.global_step
+            self.state.global_step = saved + self.step_offset
+            try:
+                super().log({**logs, **self.extra_metrics}, start_time)
+            finally:
+                self.state.global_step = saved
+
+    return ContextPPOTrainer
+
+
+def _make_trainer(cfg, parts, reward_model, optimizer, queries: list[list[int]], step_offset: int, extra: dict):
+    from datasets import Dataset
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer = _trainer_class()(
+        args=_ppo_args(cfg, len(queries)),
+        processing_class=parts.tokenizer,
+        model=parts.policy,
+        ref_model=None,
+        reward_model=reward_model,
+        train_dataset=Dataset.from_dict({"input_ids": queries}),
+        value_model=parts.value_model,
+        optimizers=(optimizer, None),
+        peft_config=None,
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.step_offset, trainer.extra_metrics = step_offset, extra
+    return trainer
+
+
+# --- the outer loop -----------------------------------------------------------------------------------
+@dataclass
+class PPOParts:
+    """What training needs besides the config (built from it by ``build_ppo_parts``, or by tests)."""
+
+    pool: EnvPool
+    examples: list
+    policy: Any  # PeftModel
+    tokenizer: Any
+    value_model: Any
+    memo_stats: Callable[[], dict] | None = None
+
+
+def build_ppo_parts(cfg: PPOTrainConfig) -> PPOParts:
+    from adactx.rl.training import build_environment, build_policy
+
+    pool, examples, memo_stats = build_environment(cfg)
+    policy, tokenizer = build_policy(cfg)
+    return PPOParts(pool, examples, policy, tokenizer, build_value_model(cfg), memo_stats)
+
+
+def rollout_queries(cfg, parts: PPOParts, returns: DecisionReturns, live: LMPolicy, it: int):
+    """Roll the current policy out on this iteration's examples; register every decision as a query."""
+    rng = random.Random(cfg.seed * 100_003 + it)
+    picks = [rng.randrange(len(parts.examples)) for _ in range(cfg.episodes_per_iteration)]
+    jobs = [Job(i, parts.examples[i]) for i in picks]
+    respond = lambda texts: live.respond(texts, sample=True, temperature=cfg.temperature)
+    episodes = play(parts.pool, jobs, respond, cfg.grammar, cfg.invalid_penalty)
+    returns.clear()
+    queries = []
+    for ep in episodes:
+        before = []
+        for turn in ep.turns:
+            ids = query_ids(parts.tokenizer, turn.query)
+            returns.register(ids, ep.job.example_index, ep.job.example, before)
+            queries.append(ids)
+            before.append(turn.response)
+    batch = cfg.per_device_train_batch_size
+    rng.shuffle(queries)
+    while len(queries) < batch:  # too few decisions for one batch: repeat them
+        queries += queries[: batch - len(queries)]
+    return episodes, queries[: len(queries) - len(queries) % batch]
+
+
+def rollout_metrics(episodes: list[Episode], trained: list[Episode], meter: Throughput, memo_stats) -> dict:
+    """Rollout return, action shares, tokens per episode, parse rate, throughput, memo hit rate."""
+    counts = action_counts(episodes)
+    n_turns = max(sum(counts.values()), 1)
+    metrics = {
+        "rollout/return": sum(ep.total for ep in episodes) / max(len(episodes), 1),
+        "rollout/decisions_per_episode": n_turns / max(len(episodes), 1),
+        "rollout/tokens_per_episode": sum(ep.info.get("tokens_computed", 0) for ep in episodes)
+        / max(len(episodes), 1),
+        "rollout/parse_rate": 1.0 - counts.get("unparsed", 0) / n_turns,
+        "throughput/decisions_per_hour": meter.per_hour(),
+    }
+    metrics.update({f"actions/{name}": n / n_turns for name, n in sorted(counts.items())})
+    trained_counts = action_counts([Episode(ep.job, ep.turns[:1]) for ep in trained])  # PPO's samples
+    n_trained = max(sum(trained_counts.values()), 1)
+    metrics.update({f"ppo_actions/{k}": v / n_trained for k, v in sorted(trained_counts.items())})
+    if memo_stats is not None:
+        metrics["throughput/memo_hit_rate"] = memo_stats()["hit_rate"]
+    return metrics
+
+
+def _resume(ckpt: Checkpoints, parts: PPOParts, optimizer) -> tuple[int, int]:
+    path = ckpt.latest()
+    if path is None:
+        return 0, 0
+    state = ckpt.state()
+    load_trainable(parts.policy, path / "policy.safetensors")
+    load_trainable(parts.value_model, path / "value.safetensors")
+    load_optimizer(optimizer, path / "optimizer.pt")
+    ckpt.reset_history(state["iteration"])
+    return state["iteration"], state["global_step"]
+
+
+def _save(ckpt: Checkpoints, parts: PPOParts, optimizer, iteration: int, global_step: int) -> None:
+    def fill(tmp):
+        save_trainable(parts.policy, tmp / "policy.safetensors")
+        save_trainable(parts.value_model, tmp / "value.safetensors")
+        save_optimizer(optimizer, tmp / "optimizer.pt")
+
+    ckpt.write(fill, {"iteration": iteration, "global_step": global_step})
+
+
+def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool = True,
+              echo: Callable[[str], None] = print) -> dict:
+    """Train (or resume) into ``cfg.output_dir``; returns the learning curve and the policy directory."""
+    import torch
+
+    parts = parts or build_ppo_parts(cfg)
+    gc.freeze()  # TRL's PPO calls gc.collect() thrice per batch: skip the long-lived heap (1.5 s each here)
+    ckpt = Checkpoints(cfg.output_dir)
+    os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(cfg.output_dir, "tensorboard")
+    optimizer = _optimizer(cfg, parts.policy, parts.value_model)
+    start, global_step = _resume(ckpt, parts, optimizer)
+    live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "ppo", multi_turn=False))
+    returns = DecisionReturns(parts.pool, parts.tokenizer, live.respond, cfg.grammar, cfg.invalid_penalty)
+    reward_model = env_return_reward(returns, parts.tokenizer.pad_token_id)
+    meter, bar = Throughput(), progress_bar(cfg.iterations, start, "ppo") if progress else None
+    for it in range(start, cfg.iterations):
+        torch.manual_seed(cfg.seed * 7919 + it)
+        episodes, queries = rollout_queries(cfg, parts, returns, live, it)
+        extra = rollout_metrics(episodes, [], meter, parts.memo_stats)
+        trainer = _make_trainer(cfg, parts, reward_model, optimizer, queries, global_step, extra)
+        trainer.train()
+        global_step += trainer.state.global_step
+        meter.add(len(queries))
+        row = {"iteration": it, "global_step": global_step, "queries": len(queries),
+               **rollout_metrics(episodes, returns.played, meter, parts.memo_stats)}
+        ckpt.append(row)
+        _save(ckpt, parts, optimizer, it + 1, global_step)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(ret=f"{row['rollout/return']:.3f}", dph=f"{row['throughput/decisions_per_hour']:.0f}")
+        else:
+            echo(_line(row))
+    if bar is not None:
+        bar.close()
+    policy_dir = live.save(os.path.join(cfg.output_dir, "policy"))
+    return {"history": ckpt.history(), "policy_dir": str(policy_dir), "decisions_per_hour": meter.per_hour()}
+
+
+def _line(row: dict) -> str:
+    keys = ("rollout/return", "rollout/parse_rate", "throughput/decisions_per_hour", "throughput/memo_hit_rate")
+    parts = [f"{k.split('/')[-1]}={row[k]:.3f}" for k in keys if k in row]
+    return f"iteration {row['iteration']}: " + " ".join(parts)
+
+
+__all__ = ["DecisionReturns", "PPOParts", "build_ppo_parts", "build_value_model", "env_return_reward", "train_ppo"]

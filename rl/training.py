@@ -1,0 +1,202 @@
+"""What the PPO and GRPO policy trainers share: models, the training environment, checkpoints, meters.
+
+    policy, tokenizer = build_policy(cfg)                 # base LM + LoRA (PEFT), pad distinct from EOS
+    pool, examples, memo_stats = build_environment(cfg, tokenizer_reader)   # memoized ContextEnv as text
+    ckpt = Checkpoints(out)                               # atomic: survives kill -9, resumes
+    meter = Throughput(); meter.add(decisions); meter.per_hour()
+
+Checkpoints are directories written next to the final one and renamed into place (``checkpoint``), so a
+kill at any moment leaves the previous complete checkpoint; ``history.jsonl`` holds one metrics line per
+finished iteration (the learning curve), truncated back to the checkpoint on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adactx.rl.train_config import PolicyTrainConfig
+
+from adactx.errors import AdactxError
+
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+def build_policy(cfg: PolicyTrainConfig, base=None, tokenizer=None):
+    """The trainable policy: ``base`` (default: ``cfg.base_model``) + a fresh LoRA adapter."""
+    import torch
+    from adactx.rl.lm_policy import prepare_tokenizer
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from adactx.reader import resolve_model
+
+    if base is None:
+        path = resolve_model(cfg.base_model)
+        base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        tokenizer = tokenizer or AutoTokenizer.from_pretrained(path)
+    torch.manual_seed(cfg.seed)
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0, target_modules=LORA_TARGETS,
+                      task_type="CAUSAL_LM")
+    return get_peft_model(base, lora), prepare_tokenizer(tokenizer)
+
+
+def policy_meta(cfg: PolicyTrainConfig, trainer: str, multi_turn: bool):
+    from adactx.rl.lm_policy import PolicyMeta
+
+    return PolicyMeta(grammar=cfg.grammar, lam=cfg.lam, base_model=cfg.base_model, multi_turn=multi_turn,
+                      max_new_tokens=cfg.max_new_tokens, trainer=trainer, env=cfg.env_config().to_dict())
+
+
+def build_environment(cfg: PolicyTrainConfig):
+    """(EnvPool over the memoized ContextEnv, training examples, memo stats callable) for ``cfg.data``."""
+    from adactx.retrieval.encoders import load_encoder
+    from adactx.rl.env import ContextEnv, Workspace
+    from adactx.rl.episodes import ControllerTextEnv, EnvPool
+    from adactx.rl.evaluate import EvalConfig, load_examples
+    from adactx.rl.memo import MemoReader, OutcomeMemo
+    from adactx.rl.rewards import RewardConfig
+
+    from adactx.reader import cache_dir, load_reader
+
+    if not cfg.data.endswith(":train"):
+        raise AdactxError(f"data {cfg.data!r}: train policies on a train split only (NAME:train)")
+    reader = load_reader()
+    memo = OutcomeMemo(cache_dir() / "memo.sqlite")
+    memo_reader = MemoReader(reader, memo)
+    env_cfg = cfg.env_config()
+    workspace = Workspace(memo_reader, load_encoder(cfg.encoder), env_cfg, cache_dir())
+    reward = RewardConfig(lam=cfg.lam)
+    eval_cfg = EvalConfig(data=cfg.data, n=cfg.n_examples, seed=cfg.seed, mixed_lengths=cfg.mixed_lengths,
+                          policies=("full",))
+    examples = load_examples(eval_cfg, reader.tokenizer)
+
+    def factory():
+        return ControllerTextEnv(ContextEnv([], memo_reader, env_cfg, reward, workspace=workspace), cfg.grammar)
+
+    return EnvPool(factory), examples, memo.stats
+
+
+@dataclass
+class Throughput:
+    """Decisions trained per wall-clock hour (since the meter started: this invocation)."""
+
+    decisions: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, n: int) -> None:
+        self.decisions += n
+
+    def per_hour(self) -> float:
+        return self.decisions / max(time.perf_counter() - self.started, 1e-9) * 3600.0
+
+
+class Checkpoints:
+    """``out/checkpoint`` (atomic directory swap) and ``out/history.jsonl``."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.path = self.out / "checkpoint"
+        self.history_path = self.out / "history.jsonl"
+
+    def latest(self) -> Path | None:
+        old = self.path.with_name("checkpoint.old")
+        if self.path.is_dir() and (self.path / "state.json").is_file():
+            return self.path
+        if old.is_dir() and (old / "state.json").is_file():  # killed between the two renames
+            return old
+        return None
+
+    def write(self, fill, state: dict) -> Path:
+        """``fill(tmp_dir)`` writes the files; ``state`` (with ``iteration``) goes last, then the swap."""
+        tmp, old = self.path.with_name("checkpoint.tmp"), self.path.with_name("checkpoint.old")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        fill(tmp)
+        (tmp / "state.json").write_text(json.dumps(state, indent=2))
+        if self.path.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+            self.path.rename(old)
+        tmp.rename(self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        return self.path
+
+    def state(self) -> dict | None:
+        path = self.latest()
+        return json.loads((path / "state.json").read_text()) if path else None
+
+    def history(self, upto: int | None = None) -> list[dict]:
+        if not self.history_path.is_file():
+            return []
+        rows = []
+        for line in self.history_path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                break  # a torn last line from a kill
+        return [r for r in rows if upto is None or r["iteration"] < upto]
+
+    def reset_history(self, upto: int) -> None:
+        rows = self.history(upto)
+        self.history_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def append(self, row: dict) -> None:
+        with self.history_path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def save_trainable(model, path: Path) -> None:
+    """The parameters that train (LoRA, value head) as safetensors."""
+    from safetensors.torch import save_file
+
+    tensors = {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+    save_file(tensors, str(path))
+
+
+def load_trainable(model, path: Path) -> None:
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and n not in tensors]
+    if missing:
+        raise AdactxError(f"{path}: checkpoint lacks {missing[0]} (was it written by another config?)")
+    params = dict(model.named_parameters())
+    for name, tensor in tensors.items():
+        params[name].data.copy_(tensor)
+
+
+def save_optimizer(optimizer, path: Path) -> None:
+    import torch
+
+    torch.save(optimizer.state_dict(), path)
+
+
+def load_optimizer(optimizer, path: Path) -> None:
+    import torch
+
+    optimizer.load_state_dict(torch.load(path, weights_only=True))
+
+
+def progress_bar(total: int, start: int, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=start, desc=desc, unit="it", dynamic_ncols=True)
+
+
+__all__ = [
+    "Checkpoints",
+    "Throughput",
+    "build_environment",
+    "build_policy",
+    "load_optimizer",
+    "load_trainable",
+    "policy_meta",
+    "progress_bar",
+    "save_optimizer",
+    "save_trainable",
+]

@@ -1,0 +1,54 @@
+"""`adactx train ppo|grpo`: help text, config files, one-line errors naming the field."""
+
+import pytest
+from adactx.rl.train_config import GRPOTrainConfig, PPOTrainConfig
+from typer.testing import CliRunner
+
+from adactx.cli import app, main
+
+
+@pytest.mark.parametrize("command", ["ppo", "grpo"])
+def test_train_help_names_the_options(command):
+    result = CliRunner().invoke(app, ["train", command, "--help"])
+    assert result.exit_code == 0
+    for text in ("--config", "--iterations", "--output-dir", "--no-progress", "resumes"):
+        assert text in result.output
+
+
+def test_shipped_smoke_config_parses():
+    cfg = PPOTrainConfig.from_file("configs/ppo_mixed_smoke.toml")
+    assert cfg.data == "mixed:train" and cfg.env_config().max_steps == 6 and cfg.iterations >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('num_ppo_epochs = 0\n', "num_ppo_epochs"),
+        ('colour = "red"\n', "colour"),
+        ('[env]\nbudgett = 10\n', "budgett"),
+        ('grammar = ["jump 2"]\n', "grammar"),
+        ('learning_rate = -1.0\n', "learning_rate"),
+    ],
+)
+def test_bad_config_is_a_one_line_error_naming_the_field(tmp_path, capsys, text, field):
+    path = tmp_path / "ppo.toml"
+    path.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "ppo", "--config", str(path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert field in err and len(err.strip().splitlines()) == 1
+
+
+def test_grpo_config_checks_the_group_size():
+    with pytest.raises(Exception, match="num_generations"):
+        GRPOTrainConfig(num_generations=1)
+    with pytest.raises(Exception, match="multiple of num_generations"):
+        GRPOTrainConfig(num_generations=4, per_device_train_batch_size=6)
+
+
+def test_training_on_a_test_split_is_refused():
+    from adactx.rl.training import build_environment
+
+    with pytest.raises(Exception, match="train split"):
+        build_environment(PPOTrainConfig(data="mixed:test"))
