@@ -4,7 +4,7 @@
 
     cm = ContextManager(policy="threshold", budget=2048)
     doc = cm.add("meeting.txt")                      # a path, or text with add_text()
-    result = cm.ask("What did they decide?", doc)    # -> Result(answer, trace, usage, run_id)
+    result = cm.ask("What did they decide?", doc)    # -> Result(answer, trace, usage, session_id)
     print(result.answer, result.trace.context_tokens, "of", result.trace.doc_tokens, "tokens read")
 
 Every session is persisted with LangGraph's SQLite checkpointer (``db``, default
@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adactx.config import (
     DEFAULT_ENCODER,
@@ -32,6 +32,9 @@ from adactx.config import (
 from adactx.errors import AdactxError
 from adactx.reader import cache_dir
 from adactx.types import Document, Trace, Usage
+
+if TYPE_CHECKING:
+    from adactx.retrieval.indexed import IndexedDocument
 
 MIN_BUDGET = 64
 
@@ -53,20 +56,21 @@ def check_questions(questions: list[str]) -> None:
 
 @dataclass
 class Result:
+    """One question's answer and trace. ``session_id`` names the session (``adactx trace show ID``);
+    ``trace.run_id`` names this question's run within it (``<session_id>/<i>``)."""
+
     answer: str
     trace: Trace
-    run_id: str
+    session_id: str
 
     @property
     def usage(self) -> Usage:
         return self.trace.usage
 
-
-@dataclass
-class _Indexed:
-    document: Document
-    tree: Any
-    index: Any
+    @property
+    def run_id(self) -> str:
+        """The former name of ``session_id`` (kept for callers written before the rename)."""
+        return self.session_id
 
 
 @dataclass
@@ -101,7 +105,7 @@ class ContextManager:
         self.budget, self.max_steps = self.settings.budget, self.settings.max_steps
         self.documents = DocumentSettings(chunk_tokens=self.chunk_tokens, index_kind=self.index_kind)
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session
-        self._docs: dict[str, _Indexed] = {}
+        self._docs: dict[str, IndexedDocument] = {}
         self._saver = None
         self._encoder = None
 
@@ -152,20 +156,18 @@ class ContextManager:
         return self.add_document(document_from_text(text, doc_id=doc_id))
 
     def add_document(self, document: Document, index_dir: str | Path | None = None) -> str:
-        from adactx.retrieval.chunking import build_chunk_tree
+        from adactx.retrieval.indexed import IndexedDocument, chunk_document, index_document
 
         if document.doc_id not in self._docs:
             reader = self._reader()
-            tree = build_chunk_tree(document, reader.count_tokens, chunk_tokens=self.chunk_tokens)
-            index = self._load_index(tree, index_dir) if index_dir else self._build_index(tree)
-            self._docs[document.doc_id] = _Indexed(document, tree, index)
+            if index_dir:
+                tree = chunk_document(document, reader.count_tokens, self.documents)
+                indexed = IndexedDocument(document, tree, self._load_index(tree, index_dir))
+            else:
+                encoder = self._encoder_obj() if self.index_kind != "bm25" else None
+                indexed = index_document(document, reader.count_tokens, self.documents, encoder, cache_dir())
+            self._docs[document.doc_id] = indexed
         return document.doc_id
-
-    def _build_index(self, tree):
-        from adactx.retrieval.index import cached_index
-
-        encoder = self._encoder_obj() if self.index_kind != "bm25" else None
-        return cached_index(tree, self.index_kind, encoder, cache_dir())
 
     def _load_index(self, tree, index_dir: str | Path):
         from adactx.retrieval.index import ChunkIndex, texts_checksum
@@ -187,7 +189,7 @@ class ContextManager:
         """Write a document's index to ``directory`` (reload it with ``add(path, index_dir=...)``)."""
         return self._doc(doc).index.save(directory)
 
-    def _doc(self, doc: str | None) -> _Indexed:
+    def _doc(self, doc: str | None) -> IndexedDocument:
         if doc is None:
             if len(self._docs) != 1:
                 raise AdactxError(f"name the document to use: {len(self._docs)} are loaded")
@@ -260,7 +262,7 @@ class ContextManager:
         final = graph.invoke(None, config, context=self._context(indexed, on_step))
         return [Result(t["answer"], Trace.from_dict(t), session_id) for t in final["results"]]
 
-    def _context(self, indexed: _Indexed, on_step=None):
+    def _context(self, indexed: IndexedDocument, on_step=None):
         from adactx.graphs.context import ControllerContext
 
         return ControllerContext(

@@ -195,9 +195,9 @@ class HFReader:
             close = f"\n\nQuestion: {question}\nAnswer briefly, using the excerpts."
         return head + lead, close + tail
 
-    def session(self, question: str, task: str = "qa") -> ReaderSession:
+    def session(self, question: str, task: str = "qa") -> HFReaderSession:
         head, tail = self.prompt_parts(question, task)
-        return ReaderSession(self, self.encode(head), self.encode(tail))
+        return HFReaderSession(self, self.encode(head), self.encode(tail))
 
 
 class AppendOnlyContext:
@@ -232,8 +232,9 @@ class AppendOnlyContext:
         raise NotImplementedError
 
 
-class ReaderSession(AppendOnlyContext):
-    """An append-only context over one query, with its KV cache and exact accounting."""
+class HFReaderSession(AppendOnlyContext):
+    """An append-only context over one question, with its KV cache and exact accounting (an
+    ``adactx.protocols.ReaderSession``)."""
 
     def __init__(self, reader: HFReader, head_ids: list[int], tail_ids: list[int]):
         self.reader = reader

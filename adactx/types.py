@@ -168,9 +168,11 @@ class Step:
 
 @dataclass
 class Trace:
+    """One question's episode. ``run_id`` is this question's run (``<session_id>/<i>`` in a session)."""
+
     run_id: str
     doc_id: str
-    query: str
+    question: str
     policy: str
     task: str = "qa"
     steps: list[Step] = field(default_factory=list)
@@ -190,6 +192,11 @@ class Trace:
     def context_tokens(self) -> int:
         return self.steps[-1].context_tokens if self.steps else 0
 
+    @property
+    def query(self) -> str:
+        """The former name of ``question`` (kept for callers written before the rename)."""
+        return self.question
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["usage"] = self.usage.to_dict()
@@ -198,5 +205,7 @@ class Trace:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
         data = dict(data)
+        if "question" not in data and "query" in data:  # a trace saved before the rename
+            data["question"] = data.pop("query")
         data["steps"] = [Step.from_dict(s) for s in data.get("steps", [])]
         return _from_dict(cls, data)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 from adactx.graphs.context import ControllerContext
-from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece
+from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, Piece, question_of
 
 from adactx.types import Step, Usage
 
@@ -30,7 +30,7 @@ def ensure_session(state: ControllerState, ctx: ControllerContext):
     """The run's live reader session; after a resume it is rebuilt by re-reading the pieces."""
     run = ctx.run(state["run_id"])
     if run.session is None:
-        run.session = ctx.reader.session(state["query"], state["task"])
+        run.session = ctx.reader.session(question_of(state), state["task"])
         for piece in state.get("pieces", []):
             run.session.append(_piece_text(ctx, piece))
     return run.session
@@ -39,7 +39,7 @@ def ensure_session(state: ControllerState, ctx: ControllerContext):
 def retrieval_scores(state: ControllerState, ctx: ControllerContext) -> np.ndarray:
     run = ctx.run(state["run_id"])
     if run.scores is None:
-        run.scores = np.asarray(ctx.index.scores(state["query"]), dtype=np.float32)
+        run.scores = np.asarray(ctx.index.scores(question_of(state)), dtype=np.float32)
     return run.scores
 
 
@@ -48,7 +48,7 @@ def read_chunks(state: ControllerState) -> set[int]:
     return {p["chunk_id"] for p in state.get("pieces", [])}
 
 
-def room(state: ControllerState, ctx: ControllerContext) -> int:
+def addable_tokens(state: ControllerState, ctx: ControllerContext) -> int:
     """Document tokens that may still be added: the budget, and the reader's window."""
     budget_left = ctx.settings.budget - state.get("context_tokens", 0)
     session = ensure_session(state, ctx)
@@ -74,7 +74,7 @@ def _unread_by_score(state: ControllerState, ctx: ControllerContext) -> list[int
 
 # --- mask and observation ------------------------------------------------------------------------
 def action_mask(state: ControllerState, ctx: ControllerContext) -> dict[str, bool]:
-    left = room(state, ctx)
+    left = addable_tokens(state, ctx)
     unread = [c for c in ctx.tree.chunks if c.chunk_id not in read_chunks(state)]
     fits = any(c.n_tokens + 2 <= left for c in unread)
     summary = state["task"] in SUMMARY_TASKS
@@ -157,7 +157,7 @@ def apply_action(state: ControllerState, ctx: ControllerContext, action: Action)
 def _add_pieces(state: ControllerState, ctx: ControllerContext, pieces: list[Piece]) -> dict:
     """Append pieces in order while they fit; returns the state update with ``_added``."""
     session = ensure_session(state, ctx)
-    left = room(state, ctx)
+    left = addable_tokens(state, ctx)
     added: list[Piece] = []
     for piece in pieces:
         if piece["tokens"] + 2 > left:
@@ -180,7 +180,7 @@ def _chunk_piece(ctx: ControllerContext, chunk_id: int) -> Piece:
 def _retrieve(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
     """The ``k`` best unread chunks that still fit (a chunk too large for the room is passed over)."""
     k = action.amount or ctx.settings.retrieve_k
-    left, chosen = room(state, ctx), []
+    left, chosen = addable_tokens(state, ctx), []
     for cid in _unread_by_score(state, ctx):
         n = ctx.tree.chunks[cid].n_tokens + 2
         if n <= left:
@@ -223,7 +223,7 @@ def _refine(state: ControllerState, ctx: ControllerContext, action: Action) -> d
         candidates += ctx.tree.sentences(cid)
     if not candidates:
         return {"_added": []}
-    scores = np.asarray(ctx.index.rank_sentences(state["query"], [s.text for s in candidates]))
+    scores = np.asarray(ctx.index.rank_sentences(question_of(state), [s.text for s in candidates]))
     best = [candidates[i] for i in np.argsort(-scores, kind="stable")[: ctx.settings.refine_sentences]]
     best.sort(key=lambda s: s.start)
     pieces = [
@@ -263,7 +263,7 @@ def _summarize(state: ControllerState, ctx: ControllerContext, action: Action) -
         gen = session.answer(s.summary_tokens)
         summaries.append(gen.text)
         total = total + session.usage
-    final = ctx.reader.session(state["query"], "summary")
+    final = ctx.reader.session(question_of(state), "summary")
     for i, text in enumerate(summaries):
         part_text = f"\nPart {i + 1}: {text}"
         if ctx.reader.count_tokens(part_text) + 2 <= final.room(s.summary_tokens + 8):
@@ -289,4 +289,4 @@ def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[A
     return stop, f"{action.name} masked"
 
 
-__all__ = ["ACTIONS", "action_mask", "apply_action", "ensure_session", "observe", "room", "valid_or_answer"]
+__all__ = ["ACTIONS", "action_mask", "addable_tokens", "apply_action", "ensure_session", "observe", "valid_or_answer"]

@@ -12,28 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adactx.config import ControllerSettings
+from adactx.protocols import ChunkTree, Index, Reader, ReaderSession
+
+if TYPE_CHECKING:
+    import numpy as np
+    from adactx.graphs.policies import Policy
 
 
 @dataclass
 class RunCache:
-    """Per-run derived values: the live reader session and the query's retrieval scores."""
+    """Per-run derived values: the live reader session and the question's retrieval scores."""
 
-    session: Any = None
-    scores: Any = None  # np.ndarray, one score per chunk
-
-
-__all__ = ["ControllerContext", "ControllerSettings", "RunCache"]
+    session: ReaderSession | None = None
+    scores: np.ndarray | None = None  # one score per chunk
 
 
 @dataclass
 class ControllerContext:
-    reader: Any  # adactx.reader.HFReader (or anything with .session(query, task))
-    tree: Any  # adactx.retrieval.chunking.ChunkTree
-    index: Any  # adactx.retrieval.index.ChunkIndex over tree.chunks
-    policy: Any  # adactx.graphs.policies.Policy
+    """What the nodes receive at run time, typed by the seams of ``adactx.protocols``."""
+
+    reader: Reader  # adactx.reader.HFReader, the memo's MemoReader, an HTTP reader
+    tree: ChunkTree  # adactx.retrieval.chunking.ChunkTree
+    index: Index  # adactx.retrieval.index.ChunkIndex over tree.chunks
+    policy: Policy  # adactx.graphs.policies
     settings: ControllerSettings = field(default_factory=ControllerSettings)
     runs: dict[str, RunCache] = field(default_factory=dict)
     on_step: Callable[[Any], None] | None = None  # called with each finished Step (progress display)
@@ -44,3 +48,6 @@ class ControllerContext:
     def release(self, run_id: str) -> None:
         """Drop a finished run's KV cache."""
         self.runs.pop(run_id, None)
+
+
+__all__ = ["ControllerContext", "ControllerSettings", "RunCache"]

@@ -4,6 +4,10 @@
                                             -> answer | summarize -> END
     session:     START -> query (runs the controller as a subgraph) -> query ... -> END
 
+The session node keeps the name ``query`` (``QUESTION_NODE``) although everything else says
+``question``: checkpoints persist it (as the subgraph namespace ``query:<id>`` and as the next node of an
+interrupted session), so renaming it would orphan every interrupted session saved before.
+
 Both are compiled with a checkpointer (SQLite by default, see ``open_checkpointer``) so that every step
 is persisted; ``list_sessions`` and ``load_session`` read them back, and invoking a session graph
 again with ``None`` on the same thread resumes it.
@@ -26,7 +30,7 @@ from adactx.graphs.actions import (
     valid_or_answer,
 )
 from adactx.graphs.context import ControllerContext
-from adactx.graphs.state import Action, ControllerState, initial_state
+from adactx.graphs.state import Action, ControllerState, initial_state, question_of
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
@@ -101,7 +105,7 @@ def trace_from_state(state: dict, doc_id: str, policy: str, doc_tokens: int) -> 
         {
             "run_id": state["run_id"],
             "doc_id": doc_id,
-            "query": state["query"],
+            "question": question_of(state),
             "policy": policy,
             "task": state["task"],
             "steps": state.get("steps", []),
@@ -114,6 +118,9 @@ def trace_from_state(state: dict, doc_id: str, policy: str, doc_tokens: int) -> 
 
 
 # --- session graph ------------------------------------------------------------------------------
+QUESTION_NODE = "query"  # the persisted name of the session graph's per-question node (see the docstring)
+
+
 class SessionState(TypedDict, total=False):
     """One session's persisted values. The settings it ran with are not state (the façade owns them);
     they are recorded in the checkpoint metadata (``recorded_settings``)."""
@@ -136,7 +143,7 @@ def build_session_graph(checkpointer: Any = None, progress: Any = None):
     """
     controller = build_controller()  # inherits the parent's checkpointer as a subgraph
 
-    def query_node(state: SessionState, runtime: Runtime[ControllerContext]) -> dict:
+    def question_node(state: SessionState, runtime: Runtime[ControllerContext]) -> dict:
         ctx, i = runtime.context, state.get("cursor", 0)
         question = state["questions"][i]
         if progress:
@@ -147,12 +154,12 @@ def build_session_graph(checkpointer: Any = None, progress: Any = None):
         return {"results": [*state.get("results", []), trace.to_dict()], "cursor": i + 1}
 
     def more(state: SessionState) -> str:
-        return "query" if state.get("cursor", 0) < len(state["questions"]) else END
+        return QUESTION_NODE if state.get("cursor", 0) < len(state["questions"]) else END
 
     g = StateGraph(SessionState, context_schema=ControllerContext)
-    g.add_node("query", query_node)
-    g.add_conditional_edges(START, more, ["query", END])
-    g.add_conditional_edges("query", more, ["query", END])
+    g.add_node(QUESTION_NODE, question_node)
+    g.add_conditional_edges(START, more, [QUESTION_NODE, END])
+    g.add_conditional_edges(QUESTION_NODE, more, [QUESTION_NODE, END])
     return g.compile(checkpointer=checkpointer)
 
 

@@ -28,8 +28,12 @@ class Piece(TypedDict):
 
 
 class ControllerState(TypedDict, total=False):
+    """One question's episode. ``question`` was called ``query`` before; checkpoints saved then still
+    carry ``query`` (and no ``question``), so read it with ``question_of(state)``, never directly."""
+
     run_id: str
-    query: str
+    question: str
+    query: str  # legacy key of sessions saved before the rename (read through question_of)
     task: str
     pieces: list[Piece]  # in the order they were appended (the reader's context is append-only)
     context_tokens: int  # document tokens in the context
@@ -43,10 +47,15 @@ class ControllerState(TypedDict, total=False):
     stop_reason: str
 
 
-def initial_state(run_id: str, query: str, task: str) -> ControllerState:
+def question_of(state: ControllerState) -> str:
+    """The episode's question (``question``, or ``query`` in a checkpoint saved before the rename)."""
+    return state.get("question") or state.get("query", "")
+
+
+def initial_state(run_id: str, question: str, task: str) -> ControllerState:
     return ControllerState(
         run_id=run_id,
-        query=query,
+        question=question,
         task=task,
         pieces=[],
         context_tokens=0,

@@ -1,5 +1,8 @@
 """adactx.kernels: LongLoRA for the reader -- attention math, position interpolation, LoRA wiring.
 
+The top-level folder ``kernels/`` is installed as the package ``adactx.kernels`` (pyproject's package-dir
+mapping), so ``kernels/s2attn.py`` is ``adactx.kernels.s2attn``.
+
     s2groups.py      S²-Attn's grouping (group bounds, shifted heads, GQA heads), shared by every path
     s2attn.py        S²-Attn: pure-torch reference, SDPA fast path, ``attn_implementation="s2attn"``
     flash.py         S²-Attn on flash-attn's varlen kernel (CUDA, ``pip install 'adactx[gpu]'``)

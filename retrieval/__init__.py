@@ -1,5 +1,8 @@
 """adactx.retrieval: documents in, searchable chunk trees out.
 
+The top-level folder ``retrieval/`` is installed as the package ``adactx.retrieval`` (pyproject's
+package-dir mapping), so ``retrieval/index.py`` is ``adactx.retrieval.index``.
+
     from adactx.retrieval import load_document, build_chunk_tree, load_encoder, cached_index
     doc = load_document("meeting.txt")
     tree = build_chunk_tree(doc, count_tokens, chunk_tokens=256)       # sections > chunks > sentences
@@ -7,8 +10,8 @@
     index.search("what did they decide?", k=4)                         # [(chunk_id, score), ...]
 
 Modules: ``documents`` (files -> Document), ``chunking`` (ChunkTree), ``encoders`` (MiniLM, hashing),
-``index`` (ChunkIndex, cached_index). Only adactx core is imported; faiss, bm25s and
-sentence-transformers load on first use.
+``index`` (ChunkIndex, cached_index), ``indexed`` (a document -> IndexedDocument: tree + index).
+Only adactx core is imported; faiss, bm25s and sentence-transformers load on first use.
 """
 
 from .chunking import ChunkingConfig, ChunkTree, build_chunk_tree, detect_structure, split_sentences

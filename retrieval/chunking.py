@@ -37,7 +37,7 @@ from adactx.errors import AdactxError
 from adactx.types import Chunk, Document
 
 CountTokens = Callable[[str], int]
-Span = tuple[int, int]
+CharRange = tuple[int, int]  # [start, end) characters of the text (adactx.types.Span is gold evidence)
 STRUCTURES = ("auto", "markdown", "transcript", "paragraphs")
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.MULTILINE)
@@ -112,7 +112,7 @@ class ChunkTree:
     all_sentences: list[Chunk] = field(default_factory=list, repr=False)
     config: ChunkingConfig = field(default_factory=ChunkingConfig)
     structure: str = "paragraphs"
-    _sentence_ranges: list[Span] = field(default_factory=list, repr=False)
+    _sentence_ranges: list[CharRange] = field(default_factory=list, repr=False)
 
     def sentences(self, chunk_id: int) -> list[Chunk]:
         """The sentences of one chunk (level "sentence", ``parent`` = chunk_id), in order."""
@@ -200,7 +200,7 @@ def detect_structure(text: str) -> str:
     return "paragraphs"
 
 
-def _blocks(text: str, start: int, end: int, kind: str) -> list[Span]:
+def _blocks(text: str, start: int, end: int, kind: str) -> list[CharRange]:
     """Non-blank blocks of ``text[start:end]``: lines for transcripts, else blank-line paragraphs."""
     separator = re.compile(r"\n") if kind == "transcript" else _BLANK_LINES
     out, cursor = [], start
@@ -211,7 +211,7 @@ def _blocks(text: str, start: int, end: int, kind: str) -> list[Span]:
     return [span for span in (_strip(text, s, e) for s, e in out) if span[1] > span[0]]
 
 
-def _markdown_blocks(text: str, start: int, end: int) -> list[Span]:
+def _markdown_blocks(text: str, start: int, end: int) -> list[CharRange]:
     """Paragraphs of one markdown section; its heading line is a block (a sentence) of its own."""
     if not _HEADING.match(text, start):
         return _blocks(text, start, end, "paragraphs")
@@ -220,7 +220,7 @@ def _markdown_blocks(text: str, start: int, end: int) -> list[Span]:
     return [_strip(text, start, line_end)] + _blocks(text, line_end, end, "paragraphs")
 
 
-def _heading_sections(text: str) -> list[Span]:
+def _heading_sections(text: str) -> list[CharRange]:
     starts = [m.start() for m in _HEADING.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
@@ -231,7 +231,7 @@ def _heading_sections(text: str) -> list[Span]:
 # --- sentences ---------------------------------------------------------------------------------------
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[CharRange]:
     """Sentence spans (no surrounding whitespace) of ``text[start:end]``, one block of prose."""
     end = len(text) if end is None else end
     out, cursor = [], start
@@ -253,7 +253,7 @@ def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
     return word.lower() in _ABBREVIATIONS or (_INITIALS.match(word) is not None and len(word) <= 4)
 
 
-def _strip(text: str, start: int, end: int) -> Span:
+def _strip(text: str, start: int, end: int) -> CharRange:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -261,7 +261,7 @@ def _strip(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def _fit_pieces(text: str, span: Span, count_tokens: CountTokens, limit: int) -> list[tuple[Span, int]]:
+def _fit_pieces(text: str, span: CharRange, count_tokens: CountTokens, limit: int) -> list[tuple[CharRange, int]]:
     """Cut an over-long sentence into pieces of at most ``limit`` tokens, at word boundaries if possible."""
     start, end = span
     words = [(start + m.start(), start + m.end()) for m in _NON_SPACE.finditer(text[start:end])]
@@ -296,8 +296,8 @@ def _largest_fitting(
 
 
 def _counted_sentences(
-    text: str, block: Span, count_tokens: CountTokens, limit: int
-) -> list[tuple[Span, int]]:
+    text: str, block: CharRange, count_tokens: CountTokens, limit: int
+) -> list[tuple[CharRange, int]]:
     out = []
     for span in split_sentences(text, *block):
         n_tokens = count_tokens(text[span[0] : span[1]])
@@ -310,7 +310,7 @@ def _counted_sentences(
 
 def _sentences_by_section(
     text: str, kind: str, count_tokens: CountTokens, config: ChunkingConfig
-) -> list[list[tuple[Span, int]]]:
+) -> list[list[tuple[CharRange, int]]]:
     """Counted sentences grouped by section, in document order."""
     limit = config.chunk_tokens
     if kind == "markdown":
@@ -329,7 +329,7 @@ def _sentences_by_section(
     return _group_blocks(blocks, config.section_tokens)
 
 
-def _merge_heading_only(sections) -> list[list[tuple[Span, int]]]:
+def _merge_heading_only(sections) -> list[list[tuple[CharRange, int]]]:
     """A section that is only its heading (one sentence) joins the section after it."""
     out, pending = [], []
     for section in sections:
@@ -343,7 +343,7 @@ def _merge_heading_only(sections) -> list[list[tuple[Span, int]]]:
     return out
 
 
-def _group_blocks(blocks: list[list[tuple[Span, int]]], section_tokens: int) -> list[list[tuple[Span, int]]]:
+def _group_blocks(blocks: list[list[tuple[CharRange, int]]], section_tokens: int) -> list[list[tuple[CharRange, int]]]:
     sections, current, current_tokens = [], [], 0
     for block in blocks:
         block_tokens = sum(n for _, n in block)
@@ -361,8 +361,8 @@ def _group_blocks(blocks: list[list[tuple[Span, int]]], section_tokens: int) -> 
 
 
 def _pack(
-    text: str, sentences: list[tuple[Span, int]], count_tokens: CountTokens, chunk_tokens: int
-) -> list[tuple[list[tuple[Span, int]], int]]:
+    text: str, sentences: list[tuple[CharRange, int]], count_tokens: CountTokens, chunk_tokens: int
+) -> list[tuple[list[tuple[CharRange, int]], int]]:
     """Greedy packing of whole sentences into chunks of at most ``chunk_tokens`` tokens.
 
     Sentence counts are summed to choose a candidate; the candidate is then counted once as a whole
@@ -386,7 +386,7 @@ def _pack(
 
 def _assemble_tree(
     document: Document,
-    section_groups: list[list[tuple[Span, int]]],
+    section_groups: list[list[tuple[CharRange, int]]],
     count_tokens: CountTokens,
     config: ChunkingConfig,
     kind: str,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -34,6 +34,9 @@ from adactx.rl.settings import EpisodeSettings
 from adactx.config import DEFAULT_ENCODER
 from adactx.errors import AdactxError
 from adactx.types import Example, Step, Usage
+
+if TYPE_CHECKING:
+    from adactx.retrieval.indexed import IndexedDocument
 
 DEFAULT_ACTIONS = ("retrieve", "extend", "refine", "answer", "summarize")
 
@@ -70,33 +73,23 @@ class EnvConfig(EpisodeSettings):
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclass
-class Prepared:
-    """A document ready for episodes: its chunk tree and index."""
-
-    tree: Any
-    index: Any
-
-
 class Workspace:
     """Chunks and indexes each document once (the index is also cached on disk by ``cached_index``)."""
 
     def __init__(self, reader, encoder, config: EnvConfig, cache_dir=None):
         self.reader, self.encoder, self.config, self.cache_dir = reader, encoder, config, cache_dir
-        self._docs: dict[str, Prepared] = {}
+        self._docs: dict[str, IndexedDocument] = {}
 
-    def prepare(self, example: Example) -> Prepared:
-        from adactx.retrieval.chunking import build_chunk_tree
-        from adactx.retrieval.index import cached_index
+    def prepare(self, example: Example) -> IndexedDocument:
+        from adactx.retrieval.indexed import index_document
 
         doc = example.document
         key = f"{doc.doc_id}:{len(doc.text)}"
         if key not in self._docs:
             if len(self._docs) > 64:
                 self._docs.pop(next(iter(self._docs)))
-            tree = build_chunk_tree(doc, self.reader.count_tokens, chunk_tokens=self.config.chunk_tokens)
-            index = cached_index(tree, self.config.index_kind, self.encoder, self.cache_dir)
-            self._docs[key] = Prepared(tree, index)
+            settings = self.config.document_settings()
+            self._docs[key] = index_document(doc, self.reader.count_tokens, settings, self.encoder, self.cache_dir)
         return self._docs[key]
 
 

@@ -1,6 +1,6 @@
 """The statistics of a run directory, from its records alone (so they can be redrawn offline).
 
-    tables = summarize("runs/qmsum-val")     # rows per policy, oracle and cross-fit rule per λ, groups
+    tables = aggregate_tables("runs/qmsum-val")  # rows per policy, oracle and cross-fit rule per λ, groups
     complete_table(records, labels)          # example_id -> label -> record, for complete examples
 
 Every row has the mean score with a 95% CI, the paired difference against the best fixed setting,
@@ -34,7 +34,7 @@ def complete_table(records: list[dict], labels: list[str]) -> dict[str, dict[str
     return {e: rows for e, rows in by_example.items() if all(lb in rows for lb in labels)}
 
 
-def summarize(out: str | Path, cfg: EvalConfig | None = None) -> dict:
+def aggregate_tables(out: str | Path, cfg: EvalConfig | None = None) -> dict:
     """The summary of a run directory, from its records alone (so it can be redrawn offline)."""
     from adactx.rl.oracle import tree_labels
 
@@ -232,4 +232,4 @@ def _sensitivity(records, cfg, boot) -> list[dict]:
     return sensitivity_rows(records, cfg, boot)
 
 
-__all__ = ["complete_table", "summarize"]
+__all__ = ["Tables", "aggregate_tables", "complete_table"]

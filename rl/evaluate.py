@@ -37,7 +37,7 @@ import numpy as np
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.eval_examples import load_examples
 from adactx.rl.eval_features import evidence_recall, make_record, retrieval_features
-from adactx.rl.eval_tables import summarize
+from adactx.rl.eval_tables import aggregate_tables
 from adactx.rl.run_dir import RunDir, read_records
 from adactx.rl.settings import EpisodeSettings
 
@@ -166,7 +166,7 @@ def run_eval(
                 progress(i + 1, len(examples), example.example_id, h.memo.stats())
     finally:
         h.run.close()
-    summary = summarize(out, cfg)
+    summary = aggregate_tables(out, cfg)
     add_memo_note(summary, h, time.perf_counter() - t_start)
     write_summary(out, summary)
     return summary
@@ -249,10 +249,10 @@ def _jsonable(x):
 __all__ = [
     "EvalConfig",
     "RunDir",
+    "aggregate_tables",
     "evidence_recall",
     "load_examples",
     "read_records",
     "run_eval",
-    "summarize",
     "write_summary",
 ]

@@ -11,7 +11,7 @@ Key: sha256 over (model name, adapter, generation settings, the context token id
 ids). Generation is greedy, so an outcome is a pure function of the key.
 
 Accounting is independent of cache hits: a :class:`MemoSession` reports exactly the ``Usage`` (tokens
-computed / reused / generated, FLOPs, calls) that :class:`adactx.reader.ReaderSession` reports for the same
+computed / reused / generated, FLOPs, calls) that :class:`adactx.reader.HFReaderSession` reports for the same
 appends and generations, because it applies the same per-forward formulas in the same order
 (``tests/rl/test_rl_memo.py`` checks equality against a real session).
 
@@ -107,7 +107,7 @@ class OutcomeMemo:
 
 
 def append_usage(reader, n_new: int, n_past: int) -> Usage:
-    """What ``ReaderSession._forward`` adds for one context forward (an append or the answer prompt)."""
+    """What ``HFReaderSession._forward`` adds for one context forward (an append or the answer prompt)."""
     return Usage(tokens_computed=n_new, tokens_reused=n_past, flops=reader.flops(n_new, n_past), calls=1)
 
 
@@ -125,7 +125,7 @@ class MemoReader:
         self.adapter = adapter
         self.name = reader.name
         self.max_context = reader.max_context
-        self._live = None  # the real ReaderSession whose KV cache the last miss left behind
+        self._live = None  # the real HFReaderSession whose KV cache the last miss left behind
         self.model_seconds = 0.0  # time spent in real model calls (misses only)
 
     # the HFReader surface the controller uses
@@ -151,7 +151,7 @@ class MemoReader:
     # misses
     def compute(self, pieces: list[list[int]], tail_ids: list[int], max_new_tokens: int) -> Generation:
         """Run the real reader on ``pieces`` (head first) + tail, reusing the live KV prefix."""
-        from adactx.reader import ReaderSession
+        from adactx.reader import HFReaderSession
 
         target = [i for piece in pieces for i in piece]
         live = self._live
@@ -162,7 +162,7 @@ class MemoReader:
                 common += 1
         t0 = time.perf_counter()
         if live is None or common < len(pieces[0]):
-            live = ReaderSession(self.reader, pieces[0], tail_ids)  # computes the head
+            live = HFReaderSession(self.reader, pieces[0], tail_ids)  # computes the head
             common = len(pieces[0])
         elif common < len(live.context_ids):
             live._cache.crop(-(len(live.context_ids) - common))  # negative: tokens to drop
@@ -189,7 +189,7 @@ class _Stored:
 
 
 class MemoSession(AppendOnlyContext):
-    """A ``ReaderSession`` look-alike: records appends, computes only on a memo miss."""
+    """A ``ReaderSession`` (``adactx.protocols``) like ``HFReaderSession``: records appends, computes only on a memo miss."""
 
     def __init__(self, memo_reader: MemoReader, head_ids: list[int], tail_ids: list[int]):
         self.memo_reader = memo_reader

@@ -29,7 +29,8 @@ class RunDir:
         if config_path.exists():
             old = json.loads(config_path.read_text())
             new = json.loads(json.dumps(cfg.to_dict()))
-            diff = [k for k in IDENTITY if old.get(k) != new.get(k)]
+            defaults = json.loads(json.dumps(EvalConfig().to_dict()))  # fields a config.json predates
+            diff = [k for k in IDENTITY if old.get(k, defaults.get(k)) != new.get(k)]
             if diff:
                 raise AdactxError(
                     f"{self.path}: holds a run with other settings ({', '.join(diff)}); use another --out"

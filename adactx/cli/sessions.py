@@ -80,7 +80,8 @@ def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, m
     results = cm.ask_many(questions, doc_id, task=task, progress=progress, on_step=_step_printer(console))
     for result in results:
         _print_result(console, result)
-    console.print(f"run id: [bold]{results[0].run_id}[/]  (adactx trace show {results[0].run_id})")
+    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
+    console.print(f"run id: [bold]{results[0].session_id}[/]  (adactx trace show {results[0].session_id})")
 
 
 def _print_result(console, result) -> None:
@@ -88,7 +89,7 @@ def _print_result(console, result) -> None:
 
     t, u = result.trace, result.trace.usage
     share = min(t.context_tokens / max(t.doc_tokens, 1), 1.0)  # separators may add a token or two
-    console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.query[:80], expand=False))
+    console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.question[:80], expand=False))
     console.print(
         f"read {t.context_tokens} of {t.doc_tokens} document tokens ({share:.0%}) in {len(t.steps)} steps "
         f"({t.stop_reason}); reader computed {u.tokens_computed}, reused {u.tokens_reused} from cache, "
@@ -204,7 +205,8 @@ def trace_show(
 def _print_steps(console, trace: dict, done: bool) -> None:
     from rich.table import Table
 
-    title = trace["query"] if done else f"{trace['query']}  [yellow](interrupted: `adactx trace resume`)[/]"
+    question = trace.get("question") or trace.get("query", "")  # `query`: saved before the rename
+    title = question if done else f"{question}  [yellow](interrupted: `adactx trace resume`)[/]"
     table = Table("#", "action", "chunks added", "context tok", "computed", "reused", "generated",
                   "confidence", "latency", title=title, title_justify="left")
     for s in trace.get("steps", []):

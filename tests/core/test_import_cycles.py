@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from helpers import ROOT
 
 FOLDERS = {"adactx": "adactx", "graphs": "adactx.graphs", "retrieval": "adactx.retrieval", "rl": "adactx.rl",
@@ -114,3 +115,10 @@ def test_the_scan_finds_a_cycle():
 
 def test_no_import_cycles_among_adactx_modules():
     assert cycles(import_graph()) == []
+
+
+@pytest.mark.parametrize("folder", ["graphs", "retrieval", "rl", "kernels"])
+def test_each_top_level_folder_says_which_package_it_is(folder):
+    doc = ast.get_docstring(ast.parse((ROOT / folder / "__init__.py").read_text(encoding="utf-8"))) or ""
+    assert doc.startswith(f"adactx.{folder}:"), doc[:80]
+    assert f"``{folder}/`` is installed as the package ``adactx.{folder}``" in doc

@@ -1,6 +1,7 @@
 """One source per default: ControllerSettings/DocumentSettings; the RL configs, the façade and the CLI
 compose them; a resumed session keeps the façade's settings and the CLI restores the recorded ones."""
 
+import json
 from dataclasses import fields
 
 import pytest
@@ -100,3 +101,14 @@ def test_resume_keeps_the_facades_budget_and_the_session_records_its_own(tmp_pat
     cm2.add_text(TEXT, "doc")
     cm2.resume("s1", "doc")
     assert (cm2.budget, cm2.max_steps) == (200, 5)
+
+
+def test_a_run_directory_from_before_the_new_settings_still_resumes(tmp_path):
+    from adactx.rl.run_dir import RunDir
+
+    cfg = EvalConfig(encoder="hashing")
+    old = {k: v for k, v in cfg.to_dict().items() if k not in ("retrieve_k", "refine_chunks", "part_tokens")}
+    (tmp_path / "config.json").write_text(json.dumps(old, default=list))
+    RunDir(tmp_path, cfg).close()  # the missing fields count as their defaults
+    with pytest.raises(AdactxError, match="retrieve_k"):
+        RunDir(tmp_path, EvalConfig(encoder="hashing", retrieve_k=3))

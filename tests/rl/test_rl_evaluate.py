@@ -5,7 +5,8 @@ import json
 import pytest
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl import env as env_module
-from adactx.rl.evaluate import EvalConfig, evidence_recall, read_records, run_eval, summarize
+from adactx.rl.evaluate import EvalConfig, evidence_recall, read_records, run_eval
+from adactx.rl.evaluate import aggregate_tables as summarize
 from helpers import tiny_reader
 from rl_fixtures import toy_examples
 

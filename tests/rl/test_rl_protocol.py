@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from adactx.retrieval.encoders import HashingEncoder
-from adactx.rl.evaluate import EvalConfig, read_records, run_eval, summarize, with_summary_length
+from adactx.rl.evaluate import EvalConfig, read_records, run_eval, with_summary_length
+from adactx.rl.evaluate import aggregate_tables as summarize
 from adactx.rl.selection import load_selection, save_selection, selection_from_summary
 from helpers import tiny_reader, tiny_tokenizer
 from rl_fixtures import toy_examples
