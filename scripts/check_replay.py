@@ -35,9 +35,9 @@ POLICIES = "full,first-1024,topk-4,threshold,oracle"  # the eval defaults: the b
 SLICES = [
     ("mixed-val", ["--data", "mixed:val", "--n", "4", "--budget", "3072", "--max-steps", "6",
                    "--answer-tokens", "12", "--oracle-depth", "2"]),
-    ("qmsum-val", ["--data", "qmsum:val", "--n", "2", "--budget", "2048", "--max-steps", "6",
+    ("qmsum-val", ["--data", "qmsum:val", "--n", "1", "--budget", "2048", "--max-steps", "6",
                    "--summary-tokens", "32", "--oracle-depth", "1"]),
-    ("squality-dev", ["--data", "squality:dev", "--n", "2", "--budget", "2048", "--max-steps", "6",
+    ("squality-dev", ["--data", "squality:dev", "--n", "1", "--budget", "2048", "--max-steps", "6",
                       "--summary-tokens", "32", "--oracle-depth", "1"]),
 ]
 VOLATILE = {"wall_s"}
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/adactx-replay"))
     parser.add_argument("--quick", action="store_true", help="only the first slice, 4 examples")
     parser.add_argument("--only", nargs="*", help="run only these slices (by name)")
-    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (4: 16/8/8)")
+    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (4: 16/4/4)")
     parser.add_argument("--clean", action="store_true", help="remove the worktrees afterwards")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
