@@ -33,13 +33,13 @@ IDENTITY = (
     "mixed_lengths",
     "model",
     "adapter",
+    "select_on",
     # settings EvalConfig gained from EpisodeSettings; a config.json written before has their defaults
     "retrieve_k",
     "extend_tokens",
     "refine_chunks",
     "refine_sentences",
     "part_tokens",
-    "select_on",
 )
 
 

@@ -97,7 +97,7 @@ class Selection:
 
 
 def selection_from_summary(summary: dict, baselines: list[str]) -> Selection:
-    """The choices a selection split's summary (``adactx.rl.evaluate.summarize``) supports."""
+    """The choices a selection split's summary (``adactx.rl.eval_tables.aggregate_tables``) supports."""
     if not summary.get("n"):
         raise AdactxError(f"selection: {summary.get('data')} has no finished example to choose on")
     means = {r["policy"]: float(r["score"]) for r in summary["rows"] if r["policy"] in baselines}

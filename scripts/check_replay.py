@@ -35,9 +35,9 @@ POLICIES = "full,first-1024,topk-4,threshold,oracle"  # the eval defaults: the b
 SLICES = [
     ("mixed-val", ["--data", "mixed:val", "--n", "4", "--budget", "3072", "--max-steps", "6",
                    "--answer-tokens", "12", "--oracle-depth", "2"]),
-    ("qmsum-val", ["--data", "qmsum:val", "--n", "2", "--budget", "2048", "--max-steps", "6",
+    ("qmsum-val", ["--data", "qmsum:val", "--n", "1", "--budget", "2048", "--max-steps", "6",
                    "--summary-tokens", "32", "--oracle-depth", "1"]),
-    ("squality-dev", ["--data", "squality:dev", "--n", "2", "--budget", "2048", "--max-steps", "6",
+    ("squality-dev", ["--data", "squality:dev", "--n", "1", "--budget", "2048", "--max-steps", "6",
                       "--summary-tokens", "32", "--oracle-depth", "1"]),
 ]
 VOLATILE = {"wall_s"}
@@ -138,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--head", default="HEAD")
     parser.add_argument("--work", type=Path, default=Path("/tmp/adactx-replay"))
     parser.add_argument("--quick", action="store_true", help="only the first slice, 4 examples")
-    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (4: 16/8/8)")
+    parser.add_argument("--only", nargs="*", help="run only these slices (by name)")
+    parser.add_argument("--n-scale", type=int, default=1, help="multiply every slice's --n (4: 16/4/4)")
     parser.add_argument("--clean", action="store_true", help="remove the worktrees afterwards")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     slices = [(name, [*opts[:3], str(int(opts[3]) * args.n_scale), *opts[4:]]) for name, opts in SLICES]
     slices = [(slices[0][0], [*slices[0][1][:3], "4", *slices[0][1][4:]])] if args.quick else slices
+    slices = [s for s in slices if not args.only or s[0] in args.only]
     (base_sha, base_py), (head_sha, head_py) = checkout(args.base, args.work), checkout(args.head, args.work)
     memo = args.work / f"memo-{base_sha[:10]}.sqlite"  # one memo, shared by both revisions
     print(f"base {args.base} = {base_sha[:10]}, head {args.head} = {head_sha[:10]}; memo {memo}")

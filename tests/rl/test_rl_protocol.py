@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from adactx.retrieval.encoders import HashingEncoder
-from adactx.rl.evaluate import EvalConfig, read_records, run_eval, summarize, with_summary_length
+from adactx.rl.evaluate import EvalConfig, read_records, run_eval, with_summary_length
+from adactx.rl.evaluate import aggregate_tables as summarize
 from adactx.rl.selection import load_selection, save_selection, selection_from_summary
 from helpers import tiny_reader, tiny_tokenizer
 from rl_fixtures import toy_examples
@@ -104,7 +105,8 @@ def test_choosing_the_best_fixed_setting_in_sample_flatters_it(tmp_path):
         _write_run(tmp_path / split, cfg, {p: rng.beta(2, 8, n) for p in policies}, docs)
     in_sample = summarize(tmp_path / "test")
     save_selection(tmp_path / "test", selection_from_summary(summarize(tmp_path / "val"), list(policies)))
-    chosen_on_val = summarize(tmp_path / "test", EvalConfig(**BASE, policies=policies, select_on="val"))
+    test_cfg = EvalConfig(**{**BASE, "data": "mixed:test"}, policies=policies, select_on="val")
+    chosen_on_val = summarize(tmp_path / "test", test_cfg)
 
     def starred(summary):  # policies "significantly worse" than the reference
         return sum(r["diff_ci"][1] < 0 for r in summary["rows"] if r["policy"] != summary["best_fixed"])
@@ -176,10 +178,9 @@ def test_select_on_chooses_on_one_split_and_reports_on_the_other(tmp_path, monke
     assert summarize(out)["best_fixed"] == sel.best_fixed  # redrawn offline from the run directory
 
 
-def test_select_on_the_reported_split_is_refused(tmp_path):
-    cfg = EvalConfig(**BASE, policies=("full",), select_on="val")
+def test_select_on_the_reported_split_is_refused():
     with pytest.raises(AdactxError, match="is the split reported on"):
-        run_eval(cfg, tmp_path / "run", reader=tiny_reader(), encoder=HashingEncoder(), examples=[])
+        EvalConfig(**BASE, policies=("full",), select_on="val")
 
 
 def test_summary_tokens_come_from_the_train_references_and_are_recorded(shared_data):
