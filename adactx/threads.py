@@ -4,8 +4,9 @@
     set_threads(0)      # leave torch's default (one thread per core)
 
 Measured with ``scripts/bench_threads.py`` (`make demo`'s question, fresh process per run, conditions
-interleaved; results in README "Threads"): on the shared 2-core box one thread was fastest, because extra
-threads only wait for cores other processes hold. That is why the default is 1.
+interleaved; results in README "Threads"): on the shared 2-core box (load ~19) one thread took 280 s and
+329 s, two threads 839 s and > 900 s, torch's default (2 there) 872 s: extra threads only wait for cores
+other processes hold. That is why the default is 1.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ def document_from_text(text: str, doc_id: str | None = None, title: str = "", so
 def load_document(path: str | Path, line: int | None = None) -> Document:
     """Load one document. For a .jsonl with several lines pass ``line`` (1-based) or use load_documents."""
     path = Path(path)
+    check_document_size(_existing_file(path))  # before reading: a 100 MB file would index for hours
     documents = load_documents(path)
     if line is not None:
         if not 1 <= line <= len(documents):
@@ -67,7 +68,6 @@ def load_document(path: str | Path, line: int | None = None) -> Document:
 def load_documents(path: str | Path) -> list[Document]:
     """Load every document in a file: one for text/markdown/PDF, one per line for .jsonl."""
     path = _existing_file(Path(path))
-    check_document_size(path)  # before reading: a 100 MB file would index for hours
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return [_load_pdf(path)]
