@@ -104,8 +104,8 @@ class EvalConfig:
     )
 
     def __post_init__(self) -> None:
-        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
         from adactx.rl.env import parse_action
+        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
 
         self.policies = tuple(p.strip() for p in self.policies if p.strip())
         self.lambdas = tuple(float(x) for x in self.lambdas)
@@ -302,9 +302,9 @@ def run_eval(
     examples=None,
 ) -> dict:
     """Run (or resume) the evaluation into ``out`` and return the summary (also written there)."""
-    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
     from adactx.retrieval.encoders import load_encoder
     from adactx.rl.env import ContextEnv, EnvConfig, Workspace, play_actions, run_episode
+    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
     from adactx.rl.memo import MemoReader, OutcomeMemo
     from adactx.rl.oracle import explore
     from adactx.rl.sensitivity import condition_policies, gold_outcome
