@@ -126,7 +126,7 @@ def observe(state: ControllerState, ctx: ControllerContext) -> Observation:
         confidence=conf,
         confidence_delta=(conf - prev) if conf is not None and prev is not None else None,
         mask=action_mask(state, ctx),
-        question=state["query"],
+        question=question_of(state),
         candidates=[(" ".join(ctx.tree.chunks[i].text.split()[:8]), float(scores[i])) for i in unread[:3]],
         read_chunks=sorted(read_chunks(state)),
         draft=state.get("draft", ""),

@@ -183,7 +183,8 @@ def train_features(cfg: FeatureTrainConfig, env=None, memo=None, progress: bool 
         save_checkpoint(model, cfg, out, watch.counters())
     policy_dir = FeaturePolicy.from_sb3(model, cfg.env, policy_meta(cfg, model.num_timesteps)).save(out / "policy")
     summary = {"policy": str(policy_dir), "actions": explicit_actions(cfg.env), **watch.throughput(model.num_timesteps)}
-    (out / "throughput.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if summary["decisions"] or not (out / "throughput.json").exists():  # a finalizing rerun keeps the last numbers
+        (out / "throughput.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
