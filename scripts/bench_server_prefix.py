@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--meeting", type=int, default=0, help="QMSum val meeting index")
     ap.add_argument("--query", type=int, default=0, help="specific query index within the meeting")
     ap.add_argument("--budget", type=int, default=4096, help="most document tokens read")
-    ap.add_argument("--threads", type=int, default=2, help="server threads")
+    ap.add_argument("--threads", type=int, default=1, help="server threads (1: see tests/llama_server.py)")
     args = ap.parse_args()
 
     from adactx.data.registry import load
