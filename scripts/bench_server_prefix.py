@@ -57,11 +57,11 @@ def make_reader(cfg, flush: bool):
     return reader
 
 
-def run_episode(server, reader, example, budget: int, db: Path) -> dict:
+def run_episode(server, reader, example, budget: int, db: Path, chunk_tokens: int = 256) -> dict:
     from adactx.api import ContextManager
 
     cm = ContextManager(reader=reader, policy=Scripted(), budget=budget, max_steps=8, index_kind="bm25",
-                        db=db, settings={"answer_tokens": 32, "draft_tokens": 8})
+                        chunk_tokens=chunk_tokens, db=db, settings={"answer_tokens": 32, "draft_tokens": 8})
     doc = cm.add_document(example.document)
     mark = server.log_size()
     t0 = time.perf_counter()
@@ -84,7 +84,8 @@ def main() -> None:
     ap.add_argument("--meeting", type=int, default=0, help="QMSum val meeting index")
     ap.add_argument("--query", type=int, default=0, help="specific query index within the meeting")
     ap.add_argument("--budget", type=int, default=4096, help="most document tokens read")
-    ap.add_argument("--threads", type=int, default=2, help="server threads")
+    ap.add_argument("--chunk-tokens", type=int, default=256, help="tokens per chunk")
+    ap.add_argument("--threads", type=int, default=1, help="server threads (1: see tests/llama_server.py)")
     args = ap.parse_args()
 
     from adactx.data.registry import load
@@ -100,9 +101,9 @@ def main() -> None:
                                                             n_threads=args.threads) as server:
         base = {"base_url": server.base_url, "model": server.model, "max_context": 8192}
         with_reuse = run_episode(server, make_reader(HTTPReaderConfig(**base), flush=False), example,
-                                 args.budget, Path(tmp) / "a.sqlite")
+                                 args.budget, Path(tmp) / "a.sqlite", args.chunk_tokens)
         without = run_episode(server, make_reader(HTTPReaderConfig(**base, cache_prompt=False), flush=True),
-                              example, args.budget, Path(tmp) / "b.sqlite")
+                              example, args.budget, Path(tmp) / "b.sqlite", args.chunk_tokens)
     trace = with_reuse["result"].trace
     print(f"document: QMSum val {example.document.doc_id}; query: {example.query}")
     print("steps: " + " -> ".join(f"{s.action}({s.context_tokens})" for s in trace.steps))
