@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from adactx.rl.episodes import EnvPool, Episode, Job, action_counts, take_action
 from adactx.rl.lm_policy import LMPolicy, chat_text, generate_ids
 from adactx.rl.train_config import GRPOTrainConfig
-from adactx.rl.training import Throughput, policy_meta
+from adactx.rl.training import Throughput, policy_meta, warm_up_if_asked
 
 from adactx.errors import AdactxError
 
@@ -239,6 +239,8 @@ def train_grpo(cfg: GRPOTrainConfig, parts: GRPOParts | None = None, progress: b
                                processing_class=parts.tokenizer, rollout_func=rollout)
     holder["trainer"] = trainer
     last = get_last_checkpoint(cfg.output_dir) if os.path.isdir(cfg.output_dir) else None
+    if last is None:
+        warm_up_if_asked(cfg, parts.policy, parts.tokenizer, parts.pool, parts.examples)
     trainer.train(resume_from_checkpoint=last)
     live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "grpo", multi_turn=True))
     policy_dir = live.save(os.path.join(cfg.output_dir, "policy"))

@@ -9,7 +9,7 @@ Directory layout (``save``): the PEFT adapter (``adapter_config.json``, ``adapte
 the tokenizer, and ``policy.json``::
 
     {"kind": "lm", "grammar": [...], "observation_format": "obs-text-v1", "lambda": 0.02,
-     "base_model": "smollm2-135m", "multi_turn": false, "max_new_tokens": 6, "trainer": "ppo", ...}
+     "base_model": "smollm2-135m", "multi_turn": false, "max_new_tokens": 8, "trainer": "ppo", ...}
 
 ``base_model`` is ``smollm2-135m`` (the bundled reader's base, see ``adactx.reader.resolve_model``) or a
 local Hugging Face model directory. ``multi_turn`` policies (GRPO's closed loop) keep the conversation of

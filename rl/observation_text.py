@@ -12,8 +12,9 @@ it whenever the rendering changes.
 
 Grammar: a response is ``NAME [AMOUNT]`` with NAME one of the grammar's action names (``retrieve``,
 ``extend``, ``refine``, ``answer``, ``summarize``) and AMOUNT a positive integer (chunks for retrieve /
-refine, tokens for extend). Only the first line's leading ``NAME [AMOUNT]`` counts; anything after it is
-ignored. A name outside the grammar, or no name at all, is unparseable.
+refine, tokens for extend). The first action name on the response's first line counts, with the number
+right after it if any ("I would retrieve 2 more" -> retrieve 2): a small instruct model wraps the action
+in words. A first line without an action name, or whose first one is outside the grammar, is unparseable.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from adactx.errors import AdactxError
 OBSERVATION_FORMAT = "obs-text-v1"
 DEFAULT_GRAMMAR: tuple[str, ...] = ("retrieve 2", "extend 1024", "refine", "answer", "summarize")
 _RESPONSE = re.compile(r"\s*([a-z]+)(?:[ \t]+(\d+))?")
+_NAMED = re.compile(r"\b(retrieve|extend|refine|answer|summarize)\b(?:[ \t]+(\d+))?")
 
 
 def validate_grammar(grammar: tuple[str, ...] | list[str], owner: str = "grammar") -> tuple[str, ...]:
@@ -49,7 +51,7 @@ def grammar_names(grammar: tuple[str, ...]) -> set[str]:
 def parse_response(text: str, grammar: tuple[str, ...] = DEFAULT_GRAMMAR) -> Action | None:
     """The action a response names, or None when it names none the grammar allows."""
     first_line = text.strip().lower().split("\n", 1)[0]
-    m = _RESPONSE.match(first_line)
+    m = _NAMED.search(first_line)
     if m is None or m[1] not in grammar_names(grammar):
         return None
     if m[2] is not None and int(m[2]) < 1:
@@ -87,7 +89,7 @@ def render_observation(obs: Observation, grammar: tuple[str, ...] = DEFAULT_GRAM
     if obs.draft or obs.confidence is not None:
         lines.append(f"Draft ({_confidence(obs)}): {obs.draft.strip()[:80]}")
     valid = [g for g in grammar if obs.mask.get(g.split()[0], False)] if obs.mask else list(grammar)
-    lines.append("Actions: " + " | ".join(valid or grammar))
+    lines.append("Reply with one action: " + " | ".join(valid or grammar))
     return "\n".join(lines)
 
 

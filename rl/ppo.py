@@ -40,6 +40,7 @@ from adactx.rl.training import (
     progress_bar,
     save_optimizer,
     save_trainable,
+    warm_up_if_asked,
 )
 
 from adactx.errors import AdactxError
@@ -308,6 +309,10 @@ def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool
     os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(cfg.output_dir, "tensorboard")
     optimizer = _optimizer(cfg, parts.policy, parts.value_model)
     start, global_step = _resume(ckpt, parts, optimizer)
+    if start == 0:
+        loss = warm_up_if_asked(cfg, parts.policy, parts.tokenizer, parts.pool, parts.examples)
+        if loss is not None:
+            echo(f"format warm-up: {cfg.format_warmup_steps} steps, last loss {loss:.3f}")
     live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "ppo", multi_turn=False))
     returns = DecisionReturns(parts.pool, parts.tokenizer, live.respond, cfg.grammar, cfg.invalid_penalty)
     reward_model = env_return_reward(returns, parts.tokenizer.pad_token_id)

@@ -49,6 +49,9 @@ class PolicyTrainConfig:
     learning_rate: float = field(default=1e-4, metadata={"help": "LoRA learning rate"})
     iterations: int = field(default=10, metadata={"help": "outer iterations: roll out, then train on them"})
     episodes_per_iteration: int = field(default=8, metadata={"help": "training examples rolled out per iteration"})
+    format_warmup_steps: int = field(
+        default=0, metadata={"help": "supervised steps teaching the grammar (random offered actions) before RL"}
+    )
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature of rollouts"})
     max_new_tokens: int = field(default=8, metadata={"help": "most tokens in one action response"})
     report_to: tuple[str, ...] = field(default=("tensorboard",), metadata={"help": "TRL report_to (tensorboard | none)"})
@@ -61,6 +64,8 @@ class PolicyTrainConfig:
         self.grammar = validate_grammar(self.grammar, f"{type(self).__name__}.grammar")
         self.mixed_lengths = tuple(int(x) for x in self.mixed_lengths)
         self.report_to = tuple(r for r in self.report_to if r != "none")
+        if self.format_warmup_steps < 0:
+            raise AdactxError(f"{type(self).__name__}.format_warmup_steps: must be >= 0, got {self.format_warmup_steps}")
         for name in ("lam", "invalid_penalty"):
             if float(getattr(self, name)) < 0:
                 raise AdactxError(f"{type(self).__name__}.{name}: must be >= 0, got {getattr(self, name)}")

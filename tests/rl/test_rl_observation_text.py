@@ -21,13 +21,14 @@ GRAMMAR = ("retrieve 2", "extend 1024", "refine", "answer")
         ("refine", Action("refine")),
         ("answer now", Action("answer")),
         ("retrieve", Action("retrieve")),
+        ("I would retrieve 3 more chunks", Action("retrieve", 3)),
     ],
 )
 def test_parse_response_reads_name_and_amount(text, action):
     assert parse_response(text, GRAMMAR) == action
 
 
-@pytest.mark.parametrize("text", ["", "hello", "summarize", "retrieve 0", "I think answer"])
+@pytest.mark.parametrize("text", ["", "hello", "summarize", "retrieve 0", "first summarize, then answer", "ok\nanswer"])
 def test_parse_response_rejects_what_the_grammar_lacks(text):
     assert parse_response(text, GRAMMAR) is None
 
@@ -52,5 +53,5 @@ def test_observation_text_carries_question_candidates_draft(tmp_path, monkeypatc
     assert len(obs.read_chunks) == 2 and obs.draft == env.state["draft"]
     text = render_observation(obs, GRAMMAR)
     assert "Draft (" in text and f"chunks {obs.read_chunks[0]},{obs.read_chunks[1]}" in text
-    assert text.splitlines()[-1].startswith("Actions: retrieve 2")
+    assert text.splitlines()[-1].startswith("Reply with one action: retrieve 2")
     assert len(reader.encode(text)) < 400  # short: the trainers' cost grows with the prompt

@@ -52,3 +52,27 @@ def test_training_on_a_test_split_is_refused():
 
     with pytest.raises(Exception, match="train split"):
         build_environment(PPOTrainConfig(data="mixed:test"))
+
+
+def test_format_warmup_teaches_the_grammar_not_the_task():
+    import torch
+    from adactx.rl.episodes import EnvPool
+    from adactx.rl.lm_policy import LMPolicy, PolicyMeta
+    from adactx.rl.observation_text import parse_response
+    from adactx.rl.training import build_policy, warm_up_if_asked
+    from helpers import tiny_llama
+    from toy_policy import GRAMMAR, CueEnv, toy_tokenizer
+
+    torch.manual_seed(0)
+    cfg = PPOTrainConfig(grammar=GRAMMAR, format_warmup_steps=100, learning_rate=3e-3, report_to=("none",))
+    tok = toy_tokenizer()
+    model, tok = build_policy(cfg, base=tiny_llama(len(tok), hidden_size=64, intermediate_size=128,
+                                                   initializer_range=0.1), tokenizer=tok)
+    policy = LMPolicy(model, tok, PolicyMeta(grammar=GRAMMAR, max_new_tokens=2))
+    texts = [CueEnv().reset(case) for case in range(16)]
+    before = sum(parse_response(r, GRAMMAR) is not None for r in policy.respond(texts, sample=True))
+    warm_up_if_asked(cfg, model, tok, EnvPool(CueEnv), list(range(16)))
+    replies = policy.respond(texts, sample=True)
+    after = [parse_response(r, GRAMMAR) for r in replies]
+    assert before <= 4 and sum(a is not None for a in after) >= 13
+    assert len({a.name for a in after if a is not None}) >= 2  # random actions: the format, not one answer
