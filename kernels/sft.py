@@ -193,8 +193,9 @@ def learning_rate_at(step: int, cfg: SFTTrainConfig) -> float:
 def data_config(cfg: SFTTrainConfig):
     """The data settings with contexts capped to what ``model_max_length`` leaves after prompt and answer."""
     cap = cfg.model_max_length - cfg.max_answer_tokens - 128
-    lo = min(cfg.data.min_context_tokens, cap)
-    return replace(cfg.data, min_context_tokens=max(lo, 64), max_context_tokens=max(min(cfg.data.max_context_tokens, cap), 64))
+    lo = max(min(cfg.data.min_context_tokens, cap), 64)
+    hi = max(min(cfg.data.max_context_tokens, cap), lo)
+    return replace(cfg.data, min_context_tokens=lo, max_context_tokens=hi, chunk_tokens=min(cfg.data.chunk_tokens, lo))
 
 
 def step_layouts(reader, record_at: Callable[[int], SFTRecord], step: int, cfg: SFTTrainConfig) -> list[Layout]:
