@@ -110,7 +110,11 @@ def build_model(cfg: SFTTrainConfig, device: str = "cpu"):
     import torch
     from adactx.kernels import s2attn
     from adactx.kernels.lora import add_longlora_adapter
-    from adactx.kernels.position import apply_position_interpolation, interpolation_factor, original_max_positions
+    from adactx.kernels.position import (
+        apply_position_interpolation,
+        interpolation_factor,
+        original_max_positions,
+    )
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from adactx.reader import resolve_model
@@ -316,7 +320,7 @@ def train_sft(
         console.print(f"resumed from {resume} (step {step})")
     if records is None:
         data_cfg = data_config(cfg)
-        records = lambda i: build_record(data_cfg, tokenizer, cfg.seed, i)  # noqa: E731
+        records = lambda i: build_record(data_cfg, tokenizer, cfg.seed, i)
     logs = _Logs(output_dir, cfg.report_to)
     last_save = time.monotonic()
     try:

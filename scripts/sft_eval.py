@@ -34,8 +34,9 @@ def main() -> None:
     p.add_argument("--shard", default="0/1", help="K/N: run examples K, K+N, K+2N, ... (parallel processes)")
     args = p.parse_args()
 
-    from adactx.reader import load_reader
     from adactx.rl.evaluate import EvalConfig, load_examples, run_eval
+
+    from adactx.reader import load_reader
 
     cfg = EvalConfig(
         data=args.data, n=args.n, seed=args.seed, policies=(f"topk-{args.topk}",), budget=args.budget,

@@ -47,8 +47,7 @@ MODES = ("gold", "retrieved", "prefix", "absent")
 MIXED_LENGTHS = (1000, 2000, 4000, 6000, 8000)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    "a an the of to in on at for and or is are was were be by with what which who how many does do did "
-    "it its this that as from about their they he she his her answer question".split()
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "is", "are", "was", "were", "be", "by", "with", "what", "which", "who", "how", "many", "does", "do", "did", "it", "its", "this", "that", "as", "from", "about", "their", "they", "he", "she", "his", "her", "answer", "question"]
 )
 
 
@@ -213,8 +212,8 @@ def _record(doc: Chunked, chosen: list[int], example: Example, answer: str, sour
 # --- sources -----------------------------------------------------------------------------------------
 def mixed_record(cfg: SFTDataConfig, tokenizer, rng: random.Random, index: int) -> SFTRecord:
     """A generated mixed:train example (split "train": its own haystack texts and seeds)."""
-    from adactx.data.mixed import MULTI_KINDS, VARIANTS, mixed_example
     from adactx.data.haystack import SOURCES as HAYSTACKS
+    from adactx.data.mixed import MULTI_KINDS, VARIANTS, mixed_example
 
     budget = _context_budget(cfg, rng)
     length = max(budget, rng.choice(MIXED_LENGTHS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -23,7 +24,7 @@ def test_chunks_tile_the_text_and_end_at_sentences():
     text = " ".join(f"Sentence number {i} talks about the budget." for i in range(60))
     spans = chunk_spans(text, tok, 32)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # contiguous, nothing lost
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))  # contiguous, nothing lost
     assert all(text[e - 1] in ".\n" or text[e - 2 : e] == ". " for _, e in spans[:-1])
 
 

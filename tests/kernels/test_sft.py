@@ -220,10 +220,8 @@ def test_adapter_save_load_same_logits_and_portable_base(tiny_model_dir, tmp_pat
 
 
 def test_small_adapter_leaves_embeddings_frozen(tiny_model_dir, tmp_path):
-    from adactx.kernels.sft import build_model
+    from adactx.kernels.sft import build_model, train_sft
     from safetensors.torch import load_file
-
-    from adactx.kernels.sft import train_sft
 
     small = train_sft(_cfg(tiny_model_dir, tmp_path / "small", max_steps=1), records=toy_record)
     big = train_sft(_cfg(tiny_model_dir, tmp_path / "big", max_steps=1, train_embeddings=True), records=toy_record)
