@@ -11,6 +11,8 @@ mapping), so ``kernels/s2attn.py`` is ``adactx.kernels.s2attn``.
     loss.py          next-token NLL a slice at a time (no full-vocab logits at 16k tokens)
     train_config.py  ``LongLoRATrainConfig`` (fields with help, validated)
     train.py         ``train_longlora``: build, pack data, train with checkpoints, resume, save adapter
+    sft_config.py    ``SFTTrainConfig`` (TrainingArguments-style names, composes ``SFTDataConfig``)
+    sft.py           ``train_sft``: LongLoRA SFT of the reader in its own prompt layout, answer-only loss
     evaluate.py      sliding-window perplexity, passkey retrieval
 
 Imports only adactx core modules; nothing heavy at import time of this package.

@@ -34,6 +34,7 @@ Paths, all with one signature ``(q, k, v, ratio, scaling) -> out`` on ``(B, H, T
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -156,7 +157,7 @@ def s2_attention_sft_reference(query, key, value, ratio=GROUP_SIZE_RATIO, scalin
     rows = sft_cu_seqlens_reference(seq_len, ratio, fixed)
     for h in range(n_heads):
         cuts = rows[1] if h >= n_heads // 2 else rows[0]
-        for start, end in zip(cuts[:-1], cuts[1:]):
+        for start, end in itertools.pairwise(cuts):
             q = query[:, h, start:end].to(acc)
             k = key[:, h // n_rep, start:end].to(acc)
             v = value[:, h // n_rep, start:end].to(acc)

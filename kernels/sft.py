@@ -197,8 +197,9 @@ def learning_rate_at(step: int, cfg: SFTTrainConfig) -> float:
 def data_config(cfg: SFTTrainConfig):
     """The data settings with contexts capped to what ``model_max_length`` leaves after prompt and answer."""
     cap = cfg.model_max_length - cfg.max_answer_tokens - 128
-    lo = min(cfg.data.min_context_tokens, cap)
-    return replace(cfg.data, min_context_tokens=max(lo, 64), max_context_tokens=max(min(cfg.data.max_context_tokens, cap), 64))
+    lo = max(min(cfg.data.min_context_tokens, cap), 64)
+    hi = max(min(cfg.data.max_context_tokens, cap), lo)
+    return replace(cfg.data, min_context_tokens=lo, max_context_tokens=hi, chunk_tokens=min(cfg.data.chunk_tokens, lo))
 
 
 def step_layouts(reader, record_at: Callable[[int], SFTRecord], step: int, cfg: SFTTrainConfig) -> list[Layout]:
@@ -280,6 +281,18 @@ def _checkpoint(output_dir: Path, model, optimizer, step: int, tokens_seen: int,
     return path
 
 
+def _resume(output_dir: Path, model, optimizer, console) -> tuple[int, int]:
+    """(step, tokens_seen) from the newest checkpoint, weights and AdamW state restored; (0, 0) if none."""
+    from adactx.kernels.train import latest_checkpoint, load_checkpoint
+
+    resume = latest_checkpoint(output_dir)
+    if resume is None:
+        return 0, 0
+    state = load_checkpoint(resume, model, optimizer)
+    console.print(f"resumed from {resume} (step {state['step']})")
+    return int(state["step"]), int(state["tokens_seen"])
+
+
 def train_sft(
     cfg: SFTTrainConfig,
     *,
@@ -293,7 +306,7 @@ def train_sft(
     it must be a pure function of ``i`` for resuming to see the same data.
     """
     import torch
-    from adactx.kernels.train import _trainable, latest_checkpoint, load_checkpoint
+    from adactx.kernels.train import _trainable
     from rich.console import Console
 
     from adactx.reader import HFReader
@@ -311,12 +324,7 @@ def train_sft(
     n_train = sum(p.numel() for p in _trainable(model).values())
     console.print(f"rope factor {factor:g}; trainable parameters {n_train:,}; device {device}")
     optimizer = torch.optim.AdamW(list(_trainable(model).values()), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    step, tokens_seen = 0, 0
-    resume = latest_checkpoint(output_dir)
-    if resume is not None:
-        state = load_checkpoint(resume, model, optimizer)
-        step, tokens_seen = int(state["step"]), int(state["tokens_seen"])
-        console.print(f"resumed from {resume} (step {step})")
+    step, tokens_seen = _resume(output_dir, model, optimizer, console)
     if records is None:
         data_cfg = data_config(cfg)
         records = lambda i: build_record(data_cfg, tokenizer, cfg.seed, i)

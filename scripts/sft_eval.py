@@ -31,9 +31,10 @@ def main() -> None:
     p.add_argument("--summary-tokens", type=int, default=96)
     p.add_argument("--dtype", default="float32")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shard", default="0/1", help="K/N: run examples K, K+N, K+2N, ... (parallel processes)")
     args = p.parse_args()
 
-    from adactx.rl.evaluate import EvalConfig, run_eval
+    from adactx.rl.evaluate import EvalConfig, load_examples, run_eval
 
     from adactx.reader import load_reader
 
@@ -45,7 +46,9 @@ def main() -> None:
     )
     reader = load_reader(args.model, adapter=args.adapter, dtype=args.dtype)
     out = Path(args.out)
-    summary = run_eval(cfg, out, reader=reader, memo_path=out / "memo.sqlite")
+    k, n_shards = (int(x) for x in args.shard.split("/"))
+    examples = load_examples(cfg, reader.tokenizer)[k::n_shards]
+    summary = run_eval(cfg, out, reader=reader, memo_path=out / "memo.sqlite", examples=examples)
     print(summary["table"])
     print(json.dumps({"adapter": args.adapter, "sensitivity": summary.get("sensitivity")}, default=str)[:4000])
 

@@ -101,8 +101,8 @@ class SFTDataConfig:
             raise AdactxError(f"weights: need one weight >= 0 per source, got {self.weights}")
         if not 64 <= self.min_context_tokens <= self.max_context_tokens:
             raise AdactxError("min_context_tokens: must be >= 64 and <= max_context_tokens")
-        if self.chunk_tokens < 16:
-            raise AdactxError(f"chunk_tokens: must be >= 16, got {self.chunk_tokens}")
+        if not 16 <= self.chunk_tokens <= self.min_context_tokens:
+            raise AdactxError(f"chunk_tokens: must be in [16, min_context_tokens], got {self.chunk_tokens}")
         if not 0 <= self.absent_fraction < 1:
             raise AdactxError(f"absent_fraction: must be in [0, 1), got {self.absent_fraction}")
         if "longalpaca" in self.sources and not self.longalpaca_file:

@@ -260,3 +260,27 @@ def test_tensorboard_logs_are_written(tiny_model_dir, tmp_path):
 
     train_sft(_cfg(tiny_model_dir, tmp_path / "run", max_steps=1, report_to="tensorboard"), records=toy_record)
     assert list((tmp_path / "run" / "runs").glob("events.out.tfevents.*"))
+
+
+def test_cli_train_sft_on_the_real_train_splits(tiny_model_dir, tmp_path, shared_data):
+    from typer.testing import CliRunner
+
+    from adactx.cli import app
+
+    config = tmp_path / "sft.toml"
+    config.write_text(
+        f'model = "{tiny_model_dir}"\noutput_dir = "{tmp_path / "run"}"\nmodel_max_length = 256\n'
+        'max_answer_tokens = 32\nmax_steps = 1\ngradient_accumulation_steps = 2\ndtype = "float32"\n'
+        'sft_group_size = 64\n[data]\nsources = ["mixed:train", "qmsum:train"]\nweights = [1.0, 1.0]\n'
+        "min_context_tokens = 64\nmax_context_tokens = 100\nchunk_tokens = 32\n"
+    )
+    result = CliRunner().invoke(app, ["train", "sft", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+    assert (tmp_path / "run" / "checkpoints" / "step-000001" / "adapter" / "config.json").is_file()
+    log = json.loads((tmp_path / "run" / "train_log.jsonl").read_text().splitlines()[0])
+    assert log["step"] == 1 and log["answer_tokens"] > 0 and log["tokens"] <= 2 * 256
+    bad = tmp_path / "bad.toml"
+    bad.write_text("max_steps = 0\n")
+    result = CliRunner().invoke(app, ["train", "sft", "--config", str(bad)])
+    assert result.exit_code != 0

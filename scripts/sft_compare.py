@@ -1,0 +1,55 @@
+"""Sensitivity tables of two readers on the examples both finished (runs of scripts/sft_eval.py).
+
+    python scripts/sft_compare.py --base /work/sft-run/eval-base --sft /work/sft-run/eval-sft-0 /work/sft-run/eval-sft-1
+
+Each side may be several run directories (shards); only examples with every condition done on both
+sides are compared, so the two tables share n and the examples. Bootstrap CIs as in `adactx eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+
+def _records(dirs: list[str]) -> list[dict]:
+    from adactx.rl.evaluate import read_records
+
+    return [r for d in dirs for r in read_records(Path(d) / "records.jsonl")]
+
+
+def _complete(records: list[dict]) -> set[str]:
+    labels = defaultdict(set)
+    for r in records:
+        labels[r["example_id"]].add(r["policy"])
+    need = max((len(v) for v in labels.values()), default=0)
+    return {e for e, v in labels.items() if len(v) == need}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--base", nargs="+", required=True)
+    p.add_argument("--sft", nargs="+", required=True)
+    args = p.parse_args()
+    from adactx.rl.evaluate import EvalConfig
+    from adactx.rl.sensitivity import sensitivity_rows
+
+    cfg = EvalConfig.from_dict(json.loads((Path(args.base[0]) / "config.json").read_text()))
+    sides = {"base": _records(args.base), "sft": _records(args.sft)}
+    common = _complete(sides["base"]) & _complete(sides["sft"])
+    print(f"{cfg.data}: {len(common)} examples finished by both readers")
+    for name, records in sides.items():
+        rows = sensitivity_rows([r for r in records if r["example_id"] in common], cfg, {"n_boot": 2000, "seed": 0})
+        print(f"\n{name}")
+        print(f"{'condition':<22}{'n':>4}{'score':>8}  {'95% CI':<16}{'ctx tok':>8}  diff vs none")
+        for r in rows:
+            d = r["diff_vs_none"]
+            diff = f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]" if d else ""
+            ci = f"[{r['ci'][0]:.3f}, {r['ci'][1]:.3f}]"
+            print(f"{r['condition']:<22}{r['n']:>4}{r['score']:>8.3f}  {ci:<16}{r['context_tokens']:>8.0f}  {diff}")
+
+
+if __name__ == "__main__":
+    main()
