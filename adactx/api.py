@@ -108,9 +108,10 @@ class ContextManager:
         self.budget, self.max_steps = self.settings.budget, self.settings.max_steps
         self.documents = DocumentSettings(chunk_tokens=self.chunk_tokens, index_kind=self.index_kind)
         self._policy = self._make_policy(self.policy)  # validate the name now, not mid-session
-        from adactx.reader_spec import is_reader, parse_reader
+        from adactx.reader_spec import ReaderSpec, parse_reader
 
-        if not is_reader(self.reader):  # a spec: checked now, built on first use
+        if self.reader is None or isinstance(self.reader, (str, dict, ReaderSpec)):  # a spec: checked now, built
+            # on first use; any other object is the app's own reader, kept as it is
             self.reader = parse_reader(self.reader, model=self.model, device=self.device, adapter=self.adapter)
         self._docs: dict[str, IndexedDocument] = {}
         self._saver = None

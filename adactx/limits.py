@@ -48,9 +48,10 @@ def input_limits() -> InputLimits:
         raise AdactxError(f"${DOCUMENT_BYTES_ENV}={raw!r}: not a number of bytes") from None
 
 
-def check_document_size(path: Path, limits: InputLimits | None = None) -> None:
+def check_document_size(path: Path, limits: InputLimits | None = None, size: int | None = None) -> None:
+    """``size`` (bytes) of one document read from ``path`` (a .jsonl line); default: the file's size."""
     limits = limits or input_limits()
-    size = path.stat().st_size
+    size = path.stat().st_size if size is None else size
     if size > limits.max_document_bytes:
         raise AdactxError(
             f"{path}: {size / 1e6:.1f} MB is over the {limits.max_document_bytes / 1e6:g} MB document limit "

@@ -51,13 +51,17 @@ def document_from_text(text: str, doc_id: str | None = None, title: str = "", so
 
 def load_document(path: str | Path, line: int | None = None) -> Document:
     """Load one document. For a .jsonl with several lines pass ``line`` (1-based) or use load_documents."""
-    path = Path(path)
-    check_document_size(_existing_file(path))  # before reading: a 100 MB file would index for hours
+    path = _existing_file(Path(path))
+    one_line = line is not None and path.suffix.lower() == ".jsonl"  # the file may hold many documents
+    if not one_line:
+        check_document_size(path)  # before reading: a 100 MB file would index for hours
     documents = load_documents(path)
     if line is not None:
         if not 1 <= line <= len(documents):
             raise AdactxError(f"{path}: asked for line {line}, but the file has {len(documents)} document(s)")
-        return documents[line - 1]
+        document = documents[line - 1]
+        check_document_size(path, size=len(document.text.encode("utf-8")))
+        return document
     if len(documents) > 1:
         raise AdactxError(
             f"{path} holds {len(documents)} documents (one per line); choose one with line=N or use load_documents()"

@@ -112,8 +112,8 @@ class EvalConfig(EpisodeSettings):
     )
 
     def __post_init__(self) -> None:
-        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
         from adactx.rl.env import parse_action
+        from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
 
         self.policies = tuple(p.strip() for p in self.policies if p.strip())
         self.lambdas = tuple(float(x) for x in self.lambdas)

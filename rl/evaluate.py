@@ -104,8 +104,8 @@ def build_harness(cfg: EvalConfig, run: RunDir, base_reader, encoder, memo_path)
 
 def run_example(h: Harness, cfg: EvalConfig, example) -> None:
     """Every missing (example, label) record: the baselines, the oracle's tree, the sensitivity conditions."""
-    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
     from adactx.rl.env import play_actions, run_episode
+    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
     from adactx.rl.oracle import explore
     from adactx.rl.sensitivity import gold_outcome
 

@@ -128,7 +128,7 @@ class FeaturePolicy:
     @classmethod
     def load(cls, directory: str | Path, meta: dict | None = None, name: str | None = None) -> FeaturePolicy:
         """Rebuild the MLP from ``policy.json`` and fill it from ``model.safetensors`` (no pickle)."""
-        from adactx.rl.learned import read_policy_json
+        from adactx.rl.policy_dir import read_policy_json
 
         directory = Path(directory)
         meta = meta if meta is not None else read_policy_json(directory)

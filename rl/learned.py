@@ -18,41 +18,18 @@ modification time of its ``policy.json`` (an evaluation asks for the policy once
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from adactx.rl.policy_dir import KINDS, read_policy_json
 
 from adactx.errors import AdactxError
 
 PREFIX = "learned:"
-KINDS = ("features", "lm")
 _CACHE: dict[tuple[str, int], object] = {}
 
 
 def is_learned(name: str) -> bool:
     return isinstance(name, str) and name.strip().startswith(PREFIX)
-
-
-def read_policy_json(directory: str | Path) -> dict:
-    """``DIR/policy.json`` as a dict; a missing directory or file, bad JSON or a bad kind is a clear error."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise AdactxError(f"learned policy {directory}: no such directory")
-    path = directory / "policy.json"
-    if not path.is_file():
-        raise AdactxError(
-            f"learned policy {directory}: missing policy.json (a learned policy directory is written by "
-            "`adactx train features|ppo|grpo`)"
-        )
-    try:
-        meta = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AdactxError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(meta, dict):
-        raise AdactxError(f"{path}: expected a JSON object")
-    kind = meta.get("kind")
-    if kind not in KINDS:
-        raise AdactxError(f"{path}: field 'kind' {kind!r} is unknown; choose from {', '.join(KINDS)}")
-    return meta
 
 
 def load_policy(directory: str | Path, name: str | None = None):

@@ -82,7 +82,20 @@ def _template_hash(reader) -> str:
 
 
 def reader_identity(reader, adapter: str | Path | None = None) -> dict:
-    """Everything an ``HFReader``'s greedy outputs depend on besides its input ids (see the docstring)."""
+    """Everything an ``HFReader``'s greedy outputs depend on besides its input ids (see the docstring).
+
+    A reader behind a server (``adactx.http_reader``) has no weights here to hash: it is keyed on what it
+    names (URL and served model), its window and prompt template — a server that swaps the weights behind
+    the same name and URL is not told apart; give such a run its own memo."""
+    if getattr(reader, "model", None) is None:
+        return {
+            "memo_key_version": MEMO_KEY_VERSION,
+            "served": reader.name,
+            "adapter": "",  # whatever the server applies is part of what it serves
+            "max_context": reader.max_context,
+            "template": _template_hash(reader),
+            "versions": _versions(),
+        }
     model, cfg = reader.model, reader.model.config
     weights_dir = getattr(reader, "weights_dir", None)
     weights = checkpoint_fingerprint(weights_dir) if weights_dir is not None else None

@@ -61,7 +61,6 @@ def format_warmup(model, tokenizer, texts: list[str], grammar: tuple[str, ...], 
     import random
 
     import torch
-
     from adactx.rl.lm_policy import query_ids
 
     rng, pad = random.Random(seed), tokenizer.pad_token_id

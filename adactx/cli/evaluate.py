@@ -97,6 +97,9 @@ def evaluate(
         fields=fields,
     )
     spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
+    from adactx.rl.safe_io import check_data_spec
+
+    check_data_spec(cfg.data)  # an unknown set fails before the reader loads or `out` is written
     examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
     out = out or _default_out(data)
     from adactx.reader_spec import make_reader
