@@ -274,16 +274,10 @@ def train_longlora(
     from adactx.kernels.lora import save_adapter
     from rich.console import Console
 
-    console = console or Console(stderr=True)
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    output_dir = Path(cfg.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    console.print(f"[bold]longlora[/] config: {json.dumps(cfg.to_dict())}")
-
     from adactx.reader import resolve_device
 
+    console = console or Console(stderr=True)
+    output_dir = _start_run(cfg, console)
     device = resolve_device(device)
     model, tokenizer, factor = build_model(cfg, device)
     n_train = sum(p.numel() for p in _trainable(model).values())
@@ -320,6 +314,19 @@ def train_longlora(
     adapter_dir = save_adapter(model, output_dir / "adapter", _adapter_meta(cfg, factor, step, tokens_seen))
     console.print(f"adapter saved to {adapter_dir}")
     return adapter_dir
+
+
+def _start_run(cfg: LongLoRATrainConfig, console) -> Path:
+    """Threads, the output directory and its config.json; the config is also printed."""
+    import torch
+
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    output_dir = Path(cfg.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    console.print(f"[bold]longlora[/] config: {json.dumps(cfg.to_dict())}")
+    return output_dir
 
 
 def _adapter_meta(cfg: LongLoRATrainConfig, factor: float, step: int, tokens_seen: int) -> dict:

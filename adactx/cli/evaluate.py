@@ -64,47 +64,39 @@ def evaluate(
     """
     if ctx.invoked_subcommand is not None:
         return
+    lam, lengths = _numbers(lambdas, mixed_lengths, budget)
+    cfg = EvalConfig(
+        data=data, n=n, seed=seed, policies=tuple(split_list(policies)), budget=budget, max_steps=max_steps,
+        answer_tokens=answer_tokens, summary_tokens=summary_tokens, lambdas=lam,
+        oracle_actions=tuple(split_list(oracle_actions)), oracle_depth=oracle_depth, sensitivity=sensitivity,
+        mixed_lengths=lengths, encoder=encoder, model=model if reader == "hf" else f"openai:{base_url}#{model}",
+        adapter=adapter, metric=metric, select_on=select_on, summary_quantile=summary_quantile, fields=fields,
+    )
+    _run_and_print(cfg, ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter), out, memo, threads)
+
+
+def _numbers(lambdas: str, mixed_lengths: str, budget: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """The list options as numbers; the budget checked before any work (a huge one fails deep inside a run)."""
     from adactx.errors import AdactxError
     from adactx.limits import InputLimits
 
-    if budget > InputLimits.max_budget:  # before any work: a huge budget only fails deep inside a run
+    if budget > InputLimits.max_budget:
         raise AdactxError(f"--budget {budget}: above the maximum of {InputLimits.max_budget:,} tokens")
     try:
-        lam = tuple(float(x) for x in split_list(lambdas))
-        lengths = tuple(int(x) for x in split_list(mixed_lengths))
+        return tuple(float(x) for x in split_list(lambdas)), tuple(int(x) for x in split_list(mixed_lengths))
     except ValueError as exc:
         raise AdactxError(f"--lambda / --mixed-lengths: not a list of numbers ({exc})") from exc
-    cfg = EvalConfig(
-        data=data,
-        n=n,
-        seed=seed,
-        policies=tuple(split_list(policies)),
-        budget=budget,
-        max_steps=max_steps,
-        answer_tokens=answer_tokens,
-        summary_tokens=summary_tokens,
-        lambdas=lam,
-        oracle_actions=tuple(split_list(oracle_actions)),
-        oracle_depth=oracle_depth,
-        sensitivity=sensitivity,
-        mixed_lengths=lengths,
-        encoder=encoder,
-        model=model if reader == "hf" else f"openai:{base_url}#{model}",
-        adapter=adapter,
-        metric=metric,
-        select_on=select_on,
-        summary_quantile=summary_quantile,
-        fields=fields,
-    )
-    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
+
+
+def _run_and_print(cfg, spec, out: str | None, memo: str | None, threads: int) -> None:
+    """Check the data, then load the reader, run (or resume) into ``out`` and print the table."""
+    from adactx.reader_spec import make_reader
     from adactx.rl.safe_io import check_data_spec
+    from adactx.threads import set_threads
 
     check_data_spec(cfg.data)  # an unknown set fails before the reader loads or `out` is written
     examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
-    out = out or _default_out(data)
-    from adactx.reader_spec import make_reader
-    from adactx.threads import set_threads
-
+    out = out or _default_out(cfg.data)
     set_threads(threads)
     summary = _run_with_progress(cfg, out, memo, reader=make_reader(spec), examples=examples)
     print(summary["table"])
