@@ -10,11 +10,11 @@ the key. Nothing heavy is imported here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from adactx.config_files import read_config_file
 from adactx.data.sft import SFTDataConfig
 from adactx.errors import AdactxError
 
@@ -109,25 +109,8 @@ class SFTTrainConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> SFTTrainConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise AdactxError(f"--config {path}: no such file")
-        text = path.read_text()
-        try:
-            if path.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(text)
-            elif path.suffix == ".json":
-                data = json.loads(text)
-            elif path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text)
-            else:
-                raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
-        except (ValueError, ImportError) as exc:
-            raise AdactxError(f"--config {path}: cannot parse: {exc}") from None
+        """Read TOML / JSON / YAML (a top-level ``[sft]`` table is also accepted)."""
+        data = read_config_file(path)
         return cls.from_dict(data.get("sft", data))
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,11 +9,11 @@ Nothing heavy is imported here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from adactx.config_files import read_config_file
 from adactx.config_types import check_field_types
 from adactx.errors import AdactxError
 
@@ -99,9 +99,7 @@ class LongLoRATrainConfig:
     def from_file(cls, path: str | Path) -> LongLoRATrainConfig:
         """Read TOML / JSON / YAML; relative data paths stay relative to the working directory."""
         path = Path(path)
-        if not path.is_file():
-            raise AdactxError(f"--config {path}: no such file")
-        data = _parse_config_file(path)
+        data = read_config_file(path)
         data = data.get("longlora", data)
         if not isinstance(data, dict):
             raise AdactxError(f"--config {path}: `longlora` must be a table of fields")
@@ -116,37 +114,3 @@ class LongLoRATrainConfig:
     @staticmethod
     def help() -> dict[str, str]:
         return {f.name: f.metadata.get("help", "") for f in fields(LongLoRATrainConfig)}
-
-
-def _parse_config_file(path: Path) -> dict[str, Any]:
-    """A config file's top-level mapping; every parse problem is one line naming the file."""
-    if path.suffix not in (".toml", ".json", ".yaml", ".yml"):
-        raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise AdactxError(f"--config {path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
-    try:
-        data = _parse_text(path.suffix, text)
-    except Exception as exc:  # noqa: BLE001 -- tomllib, json and yaml each raise their own error types
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        raise AdactxError(f"--config {path}: cannot parse: {reason}") from None
-    if data is None:
-        raise AdactxError(f"--config {path}: the file is empty")
-    if not isinstance(data, dict):
-        raise AdactxError(f"--config {path}: expected a mapping of fields, got a {type(data).__name__}")
-    return data
-
-
-def _parse_text(suffix: str, text: str) -> Any:
-    if suffix == ".toml":
-        import tomllib
-
-        return tomllib.loads(text)
-    if suffix == ".json":
-        return json.loads(text)
-    try:
-        import yaml
-    except ImportError:
-        raise AdactxError("YAML configs need PyYAML: pip install pyyaml (or use TOML)") from None
-    return yaml.safe_load(text)

@@ -11,7 +11,6 @@ Files may be TOML, JSON or YAML; an unknown key is an error naming it. Nothing h
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from adactx.rl.env import EnvConfig
 from adactx.rl.rewards import RewardConfig
 
 from adactx.config import require_positive
+from adactx.config_files import read_config_file
 from adactx.errors import AdactxError
 
 ACTIVATIONS = ("tanh", "relu")
@@ -116,29 +116,3 @@ def _sub(cls, data: dict, section: str, defaults: dict):
         return cls(**{**defaults, **data})
     except TypeError as exc:
         raise AdactxError(f"[{section}]: {exc}") from None
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A TOML / JSON / YAML file as a dict; a missing or unparsable file is an AdactxError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise AdactxError(f"--config {path}: no such file")
-    text = path.read_text()
-    try:
-        if path.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif path.suffix == ".json":
-            data = json.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            raise AdactxError(f"--config {path}: use a .toml, .json or .yaml file")
-    except (ValueError, ImportError) as exc:
-        raise AdactxError(f"--config {path}: cannot parse: {exc}") from None
-    if not isinstance(data, dict):
-        raise AdactxError(f"--config {path}: expected a table of settings at the top level")
-    return data

@@ -12,7 +12,6 @@ logging); ``PPOTrainConfig`` and ``GRPOTrainConfig`` add their own knobs. Field 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from adactx.rl.env import EnvConfig
 from adactx.rl.observation_text import validate_grammar
 
 from adactx.config import require_positive
+from adactx.config_files import read_config_file
 from adactx.errors import AdactxError
 
 POLICY_GRAMMAR = ("retrieve 2", "extend 1024", "refine", "answer", "summarize")
@@ -88,21 +88,8 @@ class PolicyTrainConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> PolicyTrainConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise AdactxError(f"--config {path}: no such file")
-        try:
-            if path.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(path.read_text())
-            elif path.suffix == ".json":
-                data = json.loads(path.read_text())
-            else:
-                raise AdactxError(f"--config {path}: use a .toml or .json file")
-        except ValueError as exc:
-            raise AdactxError(f"--config {path}: cannot parse: {exc}") from None
-        return cls.from_dict(data, str(path))
+        """Read TOML / JSON / YAML."""
+        return cls.from_dict(read_config_file(path), str(path))
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
