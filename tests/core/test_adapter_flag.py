@@ -91,4 +91,7 @@ def test_eval_loads_the_adapter_and_keys_the_memo_on_it(model_dir, adapter_dir, 
              examples=[Example("toy", "qa", [Document("d", DOC)], "What about the battery?", ["battery"],
                                [Span(0, DOC.index("Part 3"), DOC.index("Part 4"))])])
     rows = sqlite3.connect(tmp_path / "memo.sqlite").execute("SELECT DISTINCT model, adapter FROM outcomes").fetchall()
-    assert rows == [(f"{model_dir}+{adapter_dir}", str(adapter_dir))]
+    from adactx.fingerprint import adapter_fingerprint
+
+    # keyed on the adapter's content (issue 11: never another model's answer), not on its path
+    assert rows == [(f"{model_dir}+{adapter_dir}", adapter_fingerprint(adapter_dir))]
