@@ -187,13 +187,6 @@ class StepLog:
     seconds: float
 
 
-def learning_rate_at(step: int, cfg: SFTTrainConfig) -> float:
-    """Constant with linear warm-up (LongLoRA's schedule)."""
-    if cfg.warmup_steps and step < cfg.warmup_steps:
-        return cfg.learning_rate * (step + 1) / cfg.warmup_steps
-    return cfg.learning_rate
-
-
 def data_config(cfg: SFTTrainConfig):
     """The data settings with contexts capped to what ``model_max_length`` leaves after prompt and answer."""
     cap = cfg.model_max_length - cfg.max_answer_tokens - 128
@@ -212,7 +205,7 @@ def step_layouts(reader, record_at: Callable[[int], SFTRecord], step: int, cfg: 
 def train_step(model, optimizer, layouts: list[Layout], step: int, cfg: SFTTrainConfig, device: str) -> StepLog:
     """One optimizer step over ``layouts``; the loss is normalized by the step's answer tokens."""
     import torch
-    from adactx.kernels.train import _trainable
+    from adactx.kernels.train import _trainable, learning_rate_at  # LongLoRA's warm-up schedule
 
     start = time.perf_counter()
     lr = learning_rate_at(step, cfg)

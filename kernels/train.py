@@ -231,8 +231,8 @@ class StepLog:
     seconds: float
 
 
-def learning_rate_at(step: int, cfg: LongLoRATrainConfig) -> float:
-    """Constant with linear warm-up (LongLoRA's schedule)."""
+def learning_rate_at(step: int, cfg) -> float:
+    """Constant with linear warm-up (LongLoRA's schedule); any config with learning_rate and warmup_steps."""
     if cfg.warmup_steps and step < cfg.warmup_steps:
         return cfg.learning_rate * (step + 1) / cfg.warmup_steps
     return cfg.learning_rate
