@@ -24,7 +24,7 @@ TOKENIZER_OPT = typer.Option(
 )
 DEVICE_OPT = typer.Option("auto", "--device", help="--reader hf: cpu | cuda | auto (cuda when a GPU is visible).")
 DTYPE_OPT = typer.Option(
-    "auto", "--dtype", help="--reader hf: auto (bfloat16; float16 on GPUs without bf16) | bfloat16 | float16 | float32."
+    "auto", "--dtype", help="--reader hf: auto (float32 on CPU, bfloat16 on GPUs, float16 on GPUs without bf16) | bfloat16 | float16 | float32."
 )
 
 ADAPTER_OPT = typer.Option(

@@ -84,7 +84,7 @@ def test_device_and_dtype_choices():
 
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto") == expected and resolve_device("cpu") == "cpu"
-    assert resolve_dtype("auto", "cpu") == "bfloat16" and resolve_dtype("float16", "cpu") == "float16"
+    assert resolve_dtype("auto", "cpu") == "float32" and resolve_dtype("float16", "cpu") == "float16"
     with pytest.raises(AdactxError, match="--device tpu"):
         resolve_device("tpu")
     with pytest.raises(AdactxError, match="--dtype"):
