@@ -21,7 +21,8 @@ from typing import Any
 
 from adactx.errors import AdactxError
 
-_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list of strings"}
+_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list of strings",
+          tuple: "a list"}
 
 
 def check_field_types(config: object) -> None:
@@ -40,6 +41,19 @@ def check_field_types(config: object) -> None:
 
 
 _BAD = object()
+
+
+def coerce_value(value: Any, hint: Any) -> Any:
+    """``value`` as the annotation ``hint`` takes it (a numeric string for a float); ValueError if it cannot."""
+    checked = _checked(value, hint)
+    if checked is _BAD:
+        raise ValueError(f"expected {_describe(hint)}, got {_show(value)}")
+    return checked
+
+
+def describe_type(hint: Any) -> str:
+    """``int | None`` -> ``an integer (or empty)``: the words the one-line errors use."""
+    return _describe(hint)
 
 
 def _checked(value: Any, hint: Any) -> Any:

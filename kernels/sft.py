@@ -25,7 +25,7 @@ The recipe follows LongLoRA's ``supervised-fine-tune.py`` (LongAlpaca), adapted 
 Checkpoints (trainable weights + AdamW state, and a loadable PEFT adapter) go to
 ``output_dir/checkpoints/step-N`` every ``save_steps`` steps or ``save_minutes`` minutes; running the
 same command again resumes from the newest, and the data is a pure function of (seed, example index)
-so a resumed run sees the examples an uninterrupted one would. TensorBoard logs: ``output_dir/runs``.
+so a resumed run sees the examples an uninterrupted one would. TensorBoard logs: ``logging_dir`` (default ``output_dir/runs``).
 """
 
 from __future__ import annotations
@@ -228,27 +228,22 @@ def train_step(model, optimizer, layouts: list[Layout], step: int, cfg: SFTTrain
 
 
 class _Logs:
-    """train_log.jsonl (always) and TensorBoard scalars (``report_to = "tensorboard"``)."""
+    """train_log.jsonl (always) and TensorBoard scalars (``report_to = "tensorboard"``, under ``logging_dir``)."""
 
-    def __init__(self, output_dir: Path, report_to: str):
+    def __init__(self, output_dir: Path, cfg: SFTTrainConfig):
+        from adactx.training_args import ScalarLog
+
         self.path = output_dir / "train_log.jsonl"
-        self.writer = None
-        if report_to == "tensorboard":
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(log_dir=str(output_dir / "runs"))
+        self.board = ScalarLog(cfg.tensorboard_dir())
 
     def write(self, log: StepLog) -> None:
         with open(self.path, "a") as fh:
             fh.write(json.dumps(log.__dict__) + "\n")
-        if self.writer is not None:
-            for key in ("loss", "answer_tokens", "tokens", "learning_rate", "seconds"):
-                self.writer.add_scalar(f"train/{key}", getattr(log, key), log.step)
-            self.writer.flush()
+        keys = ("loss", "answer_tokens", "tokens", "learning_rate", "seconds")
+        self.board.scalars(log.step, {f"train/{key}": getattr(log, key) for key in keys})
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        self.board.close()
 
 
 def _adapter_meta(cfg: SFTTrainConfig, factor: float, step: int, tokens_seen: int) -> dict:
@@ -321,7 +316,7 @@ def train_sft(
     if records is None:
         data_cfg = data_config(cfg)
         records = lambda i: build_record(data_cfg, tokenizer, cfg.seed, i)
-    logs = _Logs(output_dir, cfg.report_to)
+    logs = _Logs(output_dir, cfg)
     last_save = time.monotonic()
     try:
         while step < cfg.max_steps:

@@ -2,6 +2,7 @@
 
     cfg = SFTTrainConfig.from_file("configs/sft_smollm2_4k.toml")
     cfg = SFTTrainConfig(max_steps=10, model_max_length=2048, output_dir="/tmp/sft")
+    cfg = SFTTrainConfig.from_file("configs/sft_smollm2_2k.toml", overrides=["--learning_rate", "1e-4"])
 
 The data fields compose :class:`adactx.data.sft.SFTDataConfig` (one source per default): ``data`` is
 a table of its fields in the file. Files may be TOML, JSON or YAML; unknown keys are an error naming
@@ -14,17 +15,17 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from adactx.config_files import read_config_file
+from adactx.config_files import load_config, rename_deprecated
 from adactx.data.sft import SFTDataConfig
 from adactx.errors import AdactxError
+from adactx.training_args import LoggingArgs
 
 ATTENTIONS = ("s2attn", "full")
 DTYPES = ("bfloat16", "float32")
-REPORT_TO = ("tensorboard", "none")
 
 
 @dataclass
-class SFTTrainConfig:
+class SFTTrainConfig(LoggingArgs):
     model: str | None = field(
         default=None, metadata={"help": "Base model: a local HF directory; empty for the default SmolLM2-135M."}
     )
@@ -64,17 +65,16 @@ class SFTTrainConfig:
     save_steps: int = field(default=50, metadata={"help": "Checkpoint every N steps (resume picks the latest)."})
     save_minutes: float = field(default=0.0, metadata={"help": "Also checkpoint when this many minutes passed (0: off)."})
     save_total_limit: int = field(default=2, metadata={"help": "How many recent checkpoints to keep."})
-    logging_steps: int = field(default=1, metadata={"help": "Log loss / lr / s per step every N steps."})
-    report_to: str = field(default="tensorboard", metadata={"help": "tensorboard (output_dir/runs) or none."})
     seed: int = field(default=0, metadata={"help": "Seed for the data (records and order) and LoRA init."})
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (empty: torch's default)."})
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
             self.data = _data_config(self.data)
+        self.check_logging()
         positive = ("model_max_length", "max_answer_tokens", "max_steps", "per_device_train_batch_size",
                     "gradient_accumulation_steps", "lora_r", "lora_alpha", "save_steps", "save_total_limit",
-                    "logging_steps", "sft_group_size")
+                    "sft_group_size")
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise AdactxError(f"{name}: must be >= 1, got {getattr(self, name)}")
@@ -89,7 +89,7 @@ class SFTTrainConfig:
             raise AdactxError(f"rope_factor: must be >= 1 (or empty for automatic), got {self.rope_factor}")
         if not 0 < self.group_size_ratio <= 1:
             raise AdactxError(f"group_size_ratio: must be in (0, 1], got {self.group_size_ratio}")
-        for name, allowed in (("attention", ATTENTIONS), ("dtype", DTYPES), ("report_to", REPORT_TO)):
+        for name, allowed in (("attention", ATTENTIONS), ("dtype", DTYPES)):
             if getattr(self, name) not in allowed:
                 raise AdactxError(f"{name}: {getattr(self, name)!r} is not one of {allowed}")
         if self.num_threads is not None and self.num_threads < 1:
@@ -101,6 +101,7 @@ class SFTTrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SFTTrainConfig:
+        data = rename_deprecated(data, cls, "sft config")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -108,10 +109,10 @@ class SFTTrainConfig:
         return cls(**data)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> SFTTrainConfig:
-        """Read TOML / JSON / YAML (a top-level ``[sft]`` table is also accepted)."""
-        data = read_config_file(path)
-        return cls.from_dict(data.get("sft", data))
+    def from_file(cls, path: str | Path | None, overrides: list[str] | None = None) -> SFTTrainConfig:
+        """Read TOML / JSON / YAML (a top-level ``[sft]`` table is also accepted; None: the defaults), then
+        ``--FIELD VALUE`` overrides (``--data.sources mixed:train`` for the data table)."""
+        return load_config(cls, path, section="sft", overrides=overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

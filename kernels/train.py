@@ -6,11 +6,13 @@
 The recipe reads top to bottom: :func:`build_model` (base model with ``attn_implementation="s2attn"``,
 linear RoPE scaling, PEFT adapter, trainable weights in float32, frozen ones in ``cfg.dtype``),
 :func:`pack_blocks` (local text tokenized and packed to ``target_length``), then the loop. Every
-``save_every`` steps a checkpoint (trainable weights + AdamW state as safetensors, step counters as
+``save_steps`` steps a checkpoint (trainable weights + AdamW state as safetensors, step counters as
 JSON) is written atomically under ``output_dir/checkpoints``; running the same command again resumes
 from the newest one. The data order is a pure function of (seed, step) -- a seeded shuffle of the
 files, packed and consumed in order -- so a resumed run sees the batches an uninterrupted run would,
-also after raising ``steps``. The final adapter lands in ``output_dir/adapter``.
+also after raising ``max_steps``. The final adapter lands in ``output_dir/adapter``; loss, learning
+rate and tokens/s go to ``output_dir/train_log.jsonl`` and (``report_to = "tensorboard"``) to TensorBoard
+under ``logging_dir`` (default ``output_dir/runs``), every ``logging_steps`` steps.
 """
 
 from __future__ import annotations
@@ -53,16 +55,19 @@ def _file_texts(path: Path) -> Iterator[str]:
 
 
 def text_files(paths: list[str]) -> list[Path]:
-    """Files named directly, plus text files found (recursively, sorted) under named folders."""
+    """Files named directly, plus text files found (recursively, sorted) under named folders; ``data:REL``
+    is REL under the data root (``$ADACTX_DATA``)."""
+    from adactx.data.paths import resolve_data_path
+
     files: list[Path] = []
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = resolve_data_path(raw)
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()))
         elif path.is_file():
             files.append(path)
         else:
-            raise AdactxError(f"data_files: {raw} does not exist")
+            raise AdactxError(f"data_files: {raw} does not exist" + (f" ({path})" if str(path) != raw else ""))
     if not files:
         raise AdactxError(f"data_files: no text files ({', '.join(TEXT_SUFFIXES)}) under {paths}")
     return files
@@ -105,9 +110,9 @@ def batch_indices(step: int, cfg: LongLoRATrainConfig, n_blocks: int, micro: int
     Blocks come from a seeded shuffle of the files, packed in order, so block ``i`` is the same
     whatever ``steps`` is: raising ``steps`` and resuming continues with unseen blocks.
     """
-    per_step = cfg.batch_size * cfg.grad_accum
-    first = step * per_step + micro * cfg.batch_size
-    return [(first + i) % n_blocks for i in range(cfg.batch_size)]
+    per_step = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
+    first = step * per_step + micro * cfg.per_device_train_batch_size
+    return [(first + i) % n_blocks for i in range(cfg.per_device_train_batch_size)]
 
 
 # --- model ---------------------------------------------------------------------------------------
@@ -245,16 +250,16 @@ def train_step(model, optimizer, blocks, step: int, cfg: LongLoRATrainConfig, de
     for group in optimizer.param_groups:
         group["lr"] = learning_rate_at(step, cfg)
     total = 0.0
-    for micro in range(cfg.grad_accum):
+    for micro in range(cfg.gradient_accumulation_steps):
         input_ids = blocks[batch_indices(step, cfg, len(blocks), micro)].to(device)
-        loss = training_loss(model, input_ids, cfg.dtype) / cfg.grad_accum
+        loss = training_loss(model, input_ids, cfg.dtype) / cfg.gradient_accumulation_steps
         loss.backward()
         total += float(loss.detach())
     if cfg.max_grad_norm:
         torch.nn.utils.clip_grad_norm_(list(_trainable(model).values()), cfg.max_grad_norm)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    tokens = cfg.batch_size * cfg.grad_accum * cfg.target_length
+    tokens = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps * cfg.target_length
     return StepLog(step + 1, total, tokens, time.perf_counter() - start)
 
 
@@ -282,7 +287,7 @@ def train_longlora(
     model, tokenizer, factor = build_model(cfg, device)
     n_train = sum(p.numel() for p in _trainable(model).values())
     console.print(f"rope factor {factor:g}; trainable parameters {n_train:,}; device {device}")
-    needed = cfg.steps * cfg.batch_size * cfg.grad_accum
+    needed = cfg.max_steps * cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
     blocks = pack_blocks(read_texts(cfg.data_files, cfg.seed), tokenizer, cfg.target_length, max_blocks=needed)
     console.print(f"{len(blocks)} packed blocks of {cfg.target_length} tokens (cycled if fewer than {needed})")
     optimizer = torch.optim.AdamW(
@@ -295,25 +300,53 @@ def train_longlora(
         state = load_checkpoint(resume, model, optimizer)
         step, tokens_seen = int(state["step"]), int(state["tokens_seen"])
         console.print(f"resumed from {resume} (step {step})")
-
-    with _progress(progress, console) as bar:
-        task = bar.add_task("longlora", total=cfg.steps, completed=step, loss=float("nan"), tps=0.0)
-        while step < cfg.steps:
-            log = train_step(model, optimizer, blocks, step, cfg, device)
-            step, tokens_seen = log.step, tokens_seen + log.tokens
-            tps = log.tokens / max(log.seconds, 1e-9)
-            bar.update(task, completed=step, loss=log.loss, tps=tps)
-            if not console.is_terminal:  # logs: one line per step instead of a live bar
-                console.print(f"step {step}/{cfg.steps} loss {log.loss:.4f} {tps:.0f} tok/s {log.seconds:.1f}s")
-            _append_log(output_dir, log)
-            if step % cfg.save_every == 0 or step == cfg.steps:
-                save_checkpoint(output_dir, model, optimizer, step, tokens_seen, cfg.keep_checkpoints)
-            if on_step is not None:
-                on_step(log)
+    run = _Run(cfg, model, optimizer, blocks, output_dir, device, console)
+    step, tokens_seen = run.train(step, tokens_seen, progress, on_step)
 
     adapter_dir = save_adapter(model, output_dir / "adapter", _adapter_meta(cfg, factor, step, tokens_seen))
     console.print(f"adapter saved to {adapter_dir}")
     return adapter_dir
+
+
+@dataclass
+class _Run:
+    """The step loop: train, log (console, train_log.jsonl, TensorBoard), checkpoint."""
+
+    cfg: LongLoRATrainConfig
+    model: object
+    optimizer: object
+    blocks: object
+    output_dir: Path
+    device: str
+    console: object
+
+    def train(self, step: int, tokens_seen: int, progress: bool, on_step) -> tuple[int, int]:
+        from adactx.training_args import ScalarLog
+
+        cfg = self.cfg
+        with _progress(progress, self.console) as bar, ScalarLog(cfg.tensorboard_dir()) as board:
+            task = bar.add_task("longlora", total=cfg.max_steps, completed=step, loss=float("nan"), tps=0.0)
+            while step < cfg.max_steps:
+                log = train_step(self.model, self.optimizer, self.blocks, step, cfg, self.device)
+                step, tokens_seen = log.step, tokens_seen + log.tokens
+                tps = log.tokens / max(log.seconds, 1e-9)
+                bar.update(task, completed=step, loss=log.loss, tps=tps)
+                if step % cfg.logging_steps == 0 or step == cfg.max_steps:
+                    self._log(log, tps, board)
+                if step % cfg.save_steps == 0 or step == cfg.max_steps:
+                    save_checkpoint(self.output_dir, self.model, self.optimizer, step, tokens_seen,
+                                    cfg.save_total_limit)
+                if on_step is not None:
+                    on_step(log)
+        return step, tokens_seen
+
+    def _log(self, log: StepLog, tps: float, board) -> None:
+        if not self.console.is_terminal:  # logs: one line per step instead of a live bar
+            self.console.print(f"step {log.step}/{self.cfg.max_steps} loss {log.loss:.4f} {tps:.0f} tok/s "
+                               f"{log.seconds:.1f}s")
+        _append_log(self.output_dir, log)
+        board.scalars(log.step, {"train/loss": log.loss, "train/learning_rate": learning_rate_at(log.step - 1, self.cfg),
+                                 "train/tokens_per_second": tps, "train/seconds": log.seconds})
 
 
 def _start_run(cfg: LongLoRATrainConfig, console) -> Path:

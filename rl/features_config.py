@@ -7,26 +7,37 @@
 A file holds the top-level fields plus optional ``[env]`` (``adactx.rl.env.EnvConfig``) and ``[reward]``
 (``adactx.rl.rewards.RewardConfig``) tables, so the environment's and the reward's defaults keep one source.
 Files may be TOML, JSON or YAML; an unknown key is an error naming it. Nothing heavy is imported here.
+Names follow ``transformers.TrainingArguments`` where the concept is the same (``learning_rate``,
+``per_device_train_batch_size`` = sb3's minibatch, ``save_steps``, ``save_total_limit``, ``report_to``,
+``logging_dir``, ``seed``, ``output_dir``); sb3's own ``total_timesteps`` / ``n_steps`` count decisions, not
+optimizer steps, and keep sb3's names. Old names (``batch_size``, ``save_every``, ``keep_checkpoints``)
+still load, with a one-line notice.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from adactx.rl.env import EnvConfig
 from adactx.rl.rewards import RewardConfig
 
 from adactx.config import require_positive
-from adactx.config_files import read_config_file
+from adactx.config_files import accept_renamed, load_config, rename_deprecated
 from adactx.errors import AdactxError
+from adactx.training_args import LoggingArgs
 
 ACTIVATIONS = ("tanh", "relu")
 
 
+@accept_renamed
 @dataclass
-class FeatureTrainConfig:
+class FeatureTrainConfig(LoggingArgs):
+    RENAMED: ClassVar[dict[str, str]] = {
+        "batch_size": "per_device_train_batch_size", "save_every": "save_steps", "keep_checkpoints": "save_total_limit",
+    }
+
     data: str = field(default="mixed:train", metadata={"help": "training set NAME[:SPLIT] (train splits only)"})
     n: int = field(default=200, metadata={"help": "training examples (a generated set makes this many)"})
     mixed_lengths: tuple[int, ...] = field(
@@ -37,7 +48,7 @@ class FeatureTrainConfig:
     output_dir: str = field(default="runs/features", metadata={"help": "checkpoints, logs and the policy dir"})
     total_timesteps: int = field(default=4096, metadata={"help": "policy decisions to train on (env steps)"})
     n_steps: int = field(default=256, metadata={"help": "decisions per rollout (one PPO update each)"})
-    batch_size: int = field(default=64, metadata={"help": "PPO minibatch size"})
+    per_device_train_batch_size: int = field(default=64, metadata={"help": "PPO minibatch size (sb3 batch_size)"})
     n_epochs: int = field(default=4, metadata={"help": "PPO epochs per rollout"})
     learning_rate: float = field(default=3e-4, metadata={"help": "Adam learning rate"})
     gamma: float = field(default=1.0, metadata={"help": "discount (1: the episode's undiscounted return)"})
@@ -46,10 +57,11 @@ class FeatureTrainConfig:
     ent_coef: float = field(default=0.01, metadata={"help": "entropy bonus"})
     hidden: tuple[int, ...] = field(default=(64, 64), metadata={"help": "MLP hidden layer sizes"})
     activation: str = field(default="tanh", metadata={"help": "MLP activation: tanh | relu"})
-    save_every: int = field(
+    logging_steps: int = field(default=1, metadata={"help": "write sb3's TensorBoard scalars every N rollouts"})
+    save_steps: int = field(
         default=256, metadata={"help": "checkpoint every N decisions (at rollout ends); reruns resume"}
     )
-    keep_checkpoints: int = field(default=2, metadata={"help": "how many recent checkpoints to keep"})
+    save_total_limit: int = field(default=2, metadata={"help": "how many recent checkpoints to keep"})
     seed: int = field(default=0, metadata={"help": "seed for data generation, env sampling and PPO"})
     memo_path: str | None = field(
         default=None, metadata={"help": "reader memo SQLite (default: $ADACTX_CACHE/memo.sqlite)"}
@@ -69,8 +81,9 @@ class FeatureTrainConfig:
             self.env = _sub(EnvConfig, self.env, "env", {})
         if isinstance(self.reward, dict):
             self.reward = _sub(RewardConfig, self.reward, "reward", {})
-        require_positive(self, "n", "total_timesteps", "n_steps", "batch_size", "n_epochs", "save_every",
-                         "keep_checkpoints")
+        self.check_logging()
+        require_positive(self, "n", "total_timesteps", "n_steps", "per_device_train_batch_size", "n_epochs",
+                         "save_steps", "save_total_limit")
         if not self.hidden or min(self.hidden) < 1:
             raise AdactxError(f"FeatureTrainConfig.hidden: need one or more sizes >= 1, got {self.hidden}")
         if self.activation not in ACTIVATIONS:
@@ -88,13 +101,15 @@ class FeatureTrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureTrainConfig:
+        if isinstance(data, dict):
+            data = rename_deprecated(data, cls, "features config")
         return _sub(cls, data, "features", {})
 
     @classmethod
-    def from_file(cls, path: str | Path) -> FeatureTrainConfig:
-        """Read TOML / JSON / YAML (a top-level ``[features]`` table is also accepted)."""
-        data = read_config_file(path)
-        return cls.from_dict(data.get("features", data))
+    def from_file(cls, path: str | Path | None, overrides: list[str] | None = None) -> FeatureTrainConfig:
+        """Read TOML / JSON / YAML (a top-level ``[features]`` table is also accepted; None: the defaults),
+        then ``--FIELD VALUE`` overrides (``--env.budget 4096``, ``--reward.lam 0.05``)."""
+        return load_config(cls, path, section="features", overrides=overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

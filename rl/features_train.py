@@ -7,8 +7,9 @@
 
 Output directory:
     config.json                   the resolved FeatureTrainConfig
-    tb/                           TensorBoard (sb3's logger: reward, losses, entropy; adactx/*: decisions per
-                                  hour, memo hit rate, action shares, tokens and score per episode)
+    runs/features_N/              TensorBoard (``report_to``; ``logging_dir`` moves it; sb3's logger: reward,
+                                  losses, entropy; adactx/*: decisions per hour, memo hit rate, action
+                                  shares, tokens and score per episode)
     checkpoints/step-N/           a learned policy directory (policy.json + model.safetensors: usable as
                                   ``learned:.../step-N``) plus trainer.safetensors (actor and critic),
                                   optimizer.safetensors + optimizer.json and trainer_state.json (no
@@ -76,7 +77,8 @@ def make_model(cfg: FeatureTrainConfig, vec_env, tb_dir: Path | None):
     activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[cfg.activation]
     hidden = list(cfg.hidden)
     return MaskablePPO(
-        "MlpPolicy", vec_env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps, batch_size=cfg.batch_size,
+        "MlpPolicy", vec_env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
+        batch_size=cfg.per_device_train_batch_size,
         n_epochs=cfg.n_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, clip_range=cfg.clip_range,
         ent_coef=cfg.ent_coef, seed=cfg.seed, device="cpu", verbose=0,
         tensorboard_log=str(tb_dir) if tb_dir else None,
@@ -107,7 +109,7 @@ def save_checkpoint(model, cfg: FeatureTrainConfig, out: Path, counters: dict) -
     (tmp / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2) + "\n")
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
-    for old in checkpoints(out)[: -cfg.keep_checkpoints]:
+    for old in checkpoints(out)[: -cfg.save_total_limit]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -168,7 +170,7 @@ def train_features(cfg: FeatureTrainConfig, env=None, memo=None, progress: bool 
     _check_env(env, cfg)
     vec_env = DummyVecEnv([lambda: Monitor(env)])
     vec_env.seed(cfg.seed)
-    model = make_model(cfg, vec_env, out / "tb")
+    model = make_model(cfg, vec_env, cfg.tensorboard_dir())
     resumed = checkpoints(out)[-1] if checkpoints(out) else None
     previous = load_checkpoint(model, resumed) if resumed else {}
     start = model.num_timesteps
@@ -178,6 +180,7 @@ def train_features(cfg: FeatureTrainConfig, env=None, memo=None, progress: bool 
     remaining = max(cfg.total_timesteps - start, 0)
     if remaining:
         model.learn(total_timesteps=remaining, callback=watch.callback(), progress_bar=progress,
+                    log_interval=cfg.logging_steps,
                     reset_num_timesteps=resumed is None, tb_log_name="features")
     if not checkpoints(out) or checkpoints(out)[-1].name != f"step-{model.num_timesteps}":
         save_checkpoint(model, cfg, out, watch.counters())
@@ -282,7 +285,7 @@ class TrainWatch:
         self.actions.clear()
 
     def maybe_save(self, model) -> None:
-        if model.num_timesteps - self.last_saved >= self.cfg.save_every:
+        if model.num_timesteps - self.last_saved >= self.cfg.save_steps:
             save_checkpoint(model, self.cfg, self.out, self.counters())
             self.last_saved = model.num_timesteps
 

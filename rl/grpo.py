@@ -11,7 +11,7 @@ so only the policy's own tokens are trained. The reward is the episode's return 
 to the reward function as an extra column), so advantages are relative within each example's group.
 The saved policy is ``multi_turn``: at inference it keeps the episode's conversation, as in training.
 
-Logging: TensorBoard via ``report_to`` (TRL's reward/KL/entropy plus action shares, tokens per episode,
+Logging: TensorBoard via ``report_to`` under ``logging_dir`` (default ``out/runs``; TRL's reward/KL/entropy plus action shares, tokens per episode,
 turns per episode, decisions per hour, memo hit rate); HF's progress bar with ETA; checkpoints every
 ``save_steps`` (TRL/HF ``checkpoint-N``; the newest complete one resumes).
 """
@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from adactx.rl.episodes import EnvPool, Episode, Job, action_counts, take_action
 from adactx.rl.lm_policy import LMPolicy, chat_text, generate_ids
 from adactx.rl.train_config import GRPOTrainConfig
-from adactx.rl.training import Throughput, policy_meta, warm_up_if_asked
+from adactx.rl.training import Throughput, point_tensorboard, policy_meta, warm_up_if_asked
 
 from adactx.errors import AdactxError
 
@@ -157,7 +157,7 @@ def _grpo_args(cfg: GRPOTrainConfig):
         per_device_train_batch_size=cfg.per_device_train_batch_size,
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
-        max_steps=cfg.iterations,
+        max_steps=cfg.max_steps,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type="constant",
         beta=cfg.beta,
@@ -165,11 +165,11 @@ def _grpo_args(cfg: GRPOTrainConfig):
         use_cpu=True,
         bf16=False,
         gradient_checkpointing=False,
-        logging_steps=1,
+        logging_steps=cfg.logging_steps,
         save_strategy="steps",
-        save_steps=max(1, cfg.iterations // 10),
-        save_total_limit=2,
-        report_to=list(cfg.report_to) or "none",
+        save_steps=cfg.save_steps or max(1, cfg.max_steps // 10),
+        save_total_limit=cfg.save_total_limit,
+        report_to=cfg.report_to,
         seed=cfg.seed,
     )
 
@@ -218,7 +218,7 @@ def train_grpo(cfg: GRPOTrainConfig, parts: GRPOParts | None = None, progress: b
 
     parts = parts or build_grpo_parts(cfg)
     gc.freeze()  # the trainers' gc.collect() calls then skip the long-lived heap
-    os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(cfg.output_dir, "tensorboard")
+    point_tensorboard(cfg)
     dataset, states = prompt_dataset(parts)
     meter, history = Throughput(), []
     holder: dict = {}

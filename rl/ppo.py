@@ -14,7 +14,7 @@ the continuation's costs and the final task score, minus the penalty of an unpar
 TRL pieces: policy = ``PeftModel`` (LoRA) passed with ``peft_config=None``, so the reference is the same
 model with the adapter disabled; value model = a sequence-classification head on the base; one AdamW with
 two learning rates carried across iterations (``optimizers=(opt, None)``, constant schedule); CPU, fp32.
-TensorBoard through ``report_to`` (TRL's metrics plus rollout return, action shares, tokens per episode,
+TensorBoard through ``report_to`` under ``logging_dir`` (default ``out/runs``; TRL's metrics plus rollout return, action shares, tokens per episode,
 decisions per hour, memo hit rate); ``out/checkpoint`` after every iteration (atomic; resumes).
 """
 
@@ -36,6 +36,7 @@ from adactx.rl.training import (
     Throughput,
     load_optimizer,
     load_trainable,
+    point_tensorboard,
     policy_meta,
     progress_bar,
     save_optimizer,
@@ -165,8 +166,8 @@ def _ppo_args(cfg: PPOTrainConfig, n_queries: int):
         gradient_checkpointing=False,
         num_sample_generations=0,
         save_strategy="no",
-        logging_steps=1,
-        report_to=list(cfg.report_to) or "none",
+        logging_steps=cfg.logging_steps,
+        report_to=cfg.report_to,
         disable_tqdm=True,
         seed=cfg.seed,
     )
@@ -306,7 +307,7 @@ def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool
     parts = parts or build_ppo_parts(cfg)
     gc.freeze()  # TRL's PPO calls gc.collect() thrice per batch: skip the long-lived heap (1.5 s each here)
     ckpt = Checkpoints(cfg.output_dir)
-    os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(cfg.output_dir, "tensorboard")
+    point_tensorboard(cfg)
     optimizer = _optimizer(cfg, parts.policy, parts.value_model)
     start, global_step = _resume(ckpt, parts, optimizer)
     if start == 0:

@@ -1,27 +1,32 @@
 """Configs of the TRL trainers of a learned context policy (nothing heavy imported here).
 
     cfg = PPOTrainConfig.from_file("configs/ppo_mixed.toml")    # TOML / JSON; [env] is an EnvConfig table
-    cfg = GRPOTrainConfig(data="mixed:train", iterations=20, num_generations=4)
+    cfg = PPOTrainConfig.from_file("configs/ppo_mixed.toml", overrides=["--iterations", "4", "--env.budget", "2048"])
+    cfg = GRPOTrainConfig(data="mixed:train", max_steps=20, num_generations=4)
 
 ``PolicyTrainConfig`` holds what both trainers share (data, environment, reward, policy model, rollout,
 logging); ``PPOTrainConfig`` and ``GRPOTrainConfig`` add their own knobs. Field names follow
 ``transformers.TrainingArguments`` / TRL where the concept is the same (``learning_rate``,
 ``per_device_train_batch_size``, ``num_ppo_epochs``, ``kl_coef``, ``num_generations``, ``output_dir``,
-``report_to``, ``seed``). Unknown keys in a file are an error naming the key.
+``report_to``, ``logging_dir``, ``logging_steps``, ``seed``; GRPO's ``max_steps``, ``save_steps``,
+``save_total_limit``). PPO keeps ``iterations``: one iteration is a rollout plus a PPO run over its
+decisions, not one optimizer step. GRPO files with ``iterations`` still load (read as ``max_steps``, with a
+one-line notice). Unknown keys in a file are an error naming the key.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from adactx.rl.env import EnvConfig
 from adactx.rl.observation_text import validate_grammar
 
 from adactx.config import require_positive
-from adactx.config_files import read_config_file
+from adactx.config_files import accept_renamed, load_config, rename_deprecated
 from adactx.errors import AdactxError
+from adactx.training_args import LoggingArgs
 
 POLICY_GRAMMAR = ("retrieve 2", "extend 1024", "refine", "answer", "summarize")
 
@@ -33,7 +38,9 @@ def _require_above_zero(config: object, *names: str) -> None:
 
 
 @dataclass
-class PolicyTrainConfig:
+class PolicyTrainConfig(LoggingArgs):
+    TABLES: ClassVar[dict[str, type]] = {"env": EnvConfig}  # --env.FIELD on the command line
+
     output_dir: str = field(default="runs/policy", metadata={"help": "checkpoints, TensorBoard logs, the policy"})
     data: str = field(default="mixed:train", metadata={"help": "training examples NAME[:SPLIT] (train splits only)"})
     n_examples: int = field(default=200, metadata={"help": "training examples drawn (seeded)"})
@@ -47,23 +54,20 @@ class PolicyTrainConfig:
     lora_r: int = field(default=8, metadata={"help": "LoRA rank (q/k/v/o projections)"})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha"})
     learning_rate: float = field(default=1e-4, metadata={"help": "LoRA learning rate"})
-    iterations: int = field(default=10, metadata={"help": "outer iterations: roll out, then train on them"})
     episodes_per_iteration: int = field(default=8, metadata={"help": "training examples rolled out per iteration"})
     format_warmup_steps: int = field(
         default=0, metadata={"help": "supervised steps teaching the grammar (random offered actions) before RL"}
     )
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature of rollouts"})
     max_new_tokens: int = field(default=8, metadata={"help": "most tokens in one action response"})
-    report_to: tuple[str, ...] = field(default=("tensorboard",), metadata={"help": "TRL report_to (tensorboard | none)"})
     seed: int = field(default=0, metadata={"help": "seed for example order, sampling and initialisation"})
 
     def __post_init__(self) -> None:
-        require_positive(self, "n_examples", "lora_r", "lora_alpha", "iterations", "episodes_per_iteration",
-                         "max_new_tokens")
+        self.check_logging()
+        require_positive(self, "n_examples", "lora_r", "lora_alpha", "episodes_per_iteration", "max_new_tokens")
         _require_above_zero(self, "learning_rate", "temperature")
         self.grammar = validate_grammar(self.grammar, f"{type(self).__name__}.grammar")
         self.mixed_lengths = tuple(int(x) for x in self.mixed_lengths)
-        self.report_to = tuple(r for r in self.report_to if r != "none")
         if self.format_warmup_steps < 0:
             raise AdactxError(f"{type(self).__name__}.format_warmup_steps: must be >= 0, got {self.format_warmup_steps}")
         for name in ("lam", "invalid_penalty"):
@@ -80,6 +84,7 @@ class PolicyTrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "config") -> PolicyTrainConfig:
+        data = rename_deprecated(data, cls, where)
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -87,9 +92,9 @@ class PolicyTrainConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     @classmethod
-    def from_file(cls, path: str | Path) -> PolicyTrainConfig:
-        """Read TOML / JSON / YAML."""
-        return cls.from_dict(read_config_file(path), str(path))
+    def from_file(cls, path: str | Path | None, overrides: list[str] | None = None) -> PolicyTrainConfig:
+        """Read TOML / JSON / YAML (None: the defaults), then ``--FIELD VALUE`` overrides."""
+        return load_config(cls, path, overrides=overrides)
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -97,6 +102,7 @@ class PolicyTrainConfig:
 
 @dataclass
 class PPOTrainConfig(PolicyTrainConfig):
+    iterations: int = field(default=10, metadata={"help": "outer iterations: roll out, then PPO on their decisions"})
     per_device_train_batch_size: int = field(default=8, metadata={"help": "decisions per PPO batch"})
     num_ppo_epochs: int = field(default=2, metadata={"help": "PPO epochs over each batch"})
     num_mini_batches: int = field(default=1, metadata={"help": "minibatches per PPO batch"})
@@ -107,14 +113,20 @@ class PPOTrainConfig(PolicyTrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_positive(self, "per_device_train_batch_size", "num_ppo_epochs", "num_mini_batches")
+        require_positive(self, "iterations", "per_device_train_batch_size", "num_ppo_epochs", "num_mini_batches")
         _require_above_zero(self, "value_learning_rate", "cliprange")
         if self.kl_coef < 0:
             raise AdactxError(f"PPOTrainConfig.kl_coef: must be >= 0, got {self.kl_coef}")
 
 
+@accept_renamed
 @dataclass
 class GRPOTrainConfig(PolicyTrainConfig):
+    RENAMED: ClassVar[dict[str, str]] = {"iterations": "max_steps"}
+
+    max_steps: int = field(default=10, metadata={"help": "GRPO optimizer steps (one batch of episodes each)"})
+    save_steps: int | None = field(default=None, metadata={"help": "checkpoint every N steps (empty: max_steps // 10)"})
+    save_total_limit: int = field(default=2, metadata={"help": "how many recent checkpoints to keep"})
     num_generations: int = field(default=4, metadata={"help": "rollouts per example (group-relative advantages)"})
     per_device_train_batch_size: int = field(default=8, metadata={"help": "episodes per GRPO batch"})
     beta: float = field(default=0.0, metadata={"help": "KL coefficient against the reference (TRL GRPO beta)"})
@@ -122,7 +134,10 @@ class GRPOTrainConfig(PolicyTrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_positive(self, "per_device_train_batch_size", "max_completion_length")
+        require_positive(self, "max_steps", "per_device_train_batch_size", "max_completion_length",
+                         "save_total_limit")
+        if self.save_steps is not None:
+            require_positive(self, "save_steps")
         if self.num_generations < 2:
             raise AdactxError(f"GRPOTrainConfig.num_generations: need >= 2, got {self.num_generations}")
         if self.per_device_train_batch_size % self.num_generations:

@@ -13,6 +13,7 @@ finished iteration (the learning curve), truncated back to the checkpoint on res
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -239,6 +240,15 @@ def progress_bar(total: int, start: int, desc: str) -> Any:
     return tqdm(total=total, initial=start, desc=desc, unit="it", dynamic_ncols=True)
 
 
+
+def point_tensorboard(cfg: PolicyTrainConfig) -> None:
+    """Aim TRL's TensorBoard callback at ``cfg.tensorboard_dir()`` (transformers 5 reads the directory
+    from ``$TENSORBOARD_LOGGING_DIR``; ``TrainingArguments.logging_dir`` is gone)."""
+    log_dir = cfg.tensorboard_dir()
+    if log_dir is not None:
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(log_dir)
+
+
 __all__ = [
     "Checkpoints",
     "Throughput",
@@ -247,6 +257,7 @@ __all__ = [
     "format_warmup",
     "load_optimizer",
     "load_trainable",
+    "point_tensorboard",
     "policy_meta",
     "progress_bar",
     "save_optimizer",

@@ -1,37 +1,44 @@
-"""`adactx train longlora | ppo | grpo`: the reader's window (LongLoRA) and the controller's policy (TRL)."""
+"""`adactx train longlora | sft | features | ppo | grpo`: the reader's window and answers, the controller's policy.
+
+Every command reads a config (``--config F``, or the dataclass defaults) and takes command-line overrides
+of any of its fields, HfArgumentParser-style: ``adactx train sft --config F --learning_rate 1e-4
+--max_steps 5`` (``adactx.cli.config_args``); ``--print-config`` shows the result without training.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Train: extend the reader's window with LongLoRA, fine-tune it (SFT); train the controller policy.", no_args_is_help=True)
+from adactx.cli.config_args import ConfigOption, PrintConfigOption, config_command, load_train_config
+
+app = typer.Typer(
+    help="Train: extend the reader's window with LongLoRA, fine-tune it (SFT); train the controller policy. "
+         "Each command takes --config FILE and overrides of any config field (--FIELD VALUE); "
+         "TensorBoard logs go to OUTPUT_DIR/runs unless report_to = none.",
+    no_args_is_help=True,
+)
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar (one log line per step).")]
 
 
-@app.command("longlora")
+@app.command("longlora", **config_command("adactx.kernels.train_config:LongLoRATrainConfig"))
 def longlora(
-    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with LongLoRATrainConfig fields.")],
-    steps: Annotated[int | None, typer.Option("--steps", help="Override the config's number of steps.")] = None,
-    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one log line per step).")] = False,
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    print_config: PrintConfigOption = False,
+    no_progress: NoProgress = False,
     device: Annotated[str, typer.Option("--device", help="cpu | cuda | auto (cuda when a GPU is visible).")] = "auto",
 ) -> None:
     """Extend the reader's window with LongLoRA (S²-Attn + LoRA + trainable embeddings/norms + PI).
 
-    Checkpoints every `save_every` steps; running the same command again resumes from the latest.
+    Checkpoints every `save_steps` steps; running the same command again resumes from the latest.
+    `data:REL` in `data_files` is REL under the data root (`$ADACTX_DATA`).
     """
-    from dataclasses import replace
-
-    from adactx.kernels.train import train_longlora
     from adactx.kernels.train_config import LongLoRATrainConfig
 
-    cfg = LongLoRATrainConfig.from_file(config)
-    if steps is not None:
-        cfg = replace(cfg, steps=steps)
-    if output_dir is not None:
-        cfg = replace(cfg, output_dir=output_dir)
+    cfg = load_train_config(LongLoRATrainConfig, config, ctx.args, print_config)
+    from adactx.kernels.train import train_longlora
     from adactx.reader import resolve_device
 
     resolve_device(device)  # a bad or unavailable device fails before the model loads
@@ -39,56 +46,37 @@ def longlora(
     typer.echo(f"adapter: {adapter}")
 
 
-@app.command("sft")
-def sft(
-    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with SFTTrainConfig fields.")],
-    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Override the config's max_steps.")] = None,
-    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
-) -> None:
+@app.command("sft", **config_command("adactx.kernels.sft_config:SFTTrainConfig"))
+def sft(ctx: typer.Context, config: ConfigOption = None, print_config: PrintConfigOption = False) -> None:
     """Supervised fine-tuning of the reader (LongLoRA SFT): answer-only loss, reader's prompt layout.
 
     Data: mixed:train, QMSum train, SQuALITY train (and a local LongAlpaca JSON), laid out as the
     reader lays out its prompt. Checkpoints every `save_steps` steps / `save_minutes` minutes;
     running the same command again resumes from the latest. Use the result with `--adapter DIR`.
     """
-    from dataclasses import replace
-
-    from adactx.kernels.sft import train_sft
     from adactx.kernels.sft_config import SFTTrainConfig
 
-    cfg = SFTTrainConfig.from_file(config)
-    if max_steps is not None:
-        cfg = replace(cfg, max_steps=max_steps)
-    if output_dir is not None:
-        cfg = replace(cfg, output_dir=output_dir)
+    cfg = load_train_config(SFTTrainConfig, config, ctx.args, print_config)
+    from adactx.kernels.sft import train_sft
+
     adapter = train_sft(cfg)
     typer.echo(f"adapter: {adapter}")
 
 
 # --- `adactx train features` (issue 9: the feature-policy arm) ----------------------------------
-@app.command("features")
-def features(
-    config: Annotated[Path, typer.Option("--config", help="TOML/JSON/YAML file with FeatureTrainConfig fields "
-                                                          "([env] and [reward] tables for the env and λ).")],
-    total_timesteps: Annotated[int | None, typer.Option("--total-timesteps", help="Override the decisions to train on.")] = None,
-    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one line per rollout).")] = False,
-) -> None:
+@app.command("features", **config_command("adactx.rl.features_config:FeatureTrainConfig"))
+def features(ctx: typer.Context, config: ConfigOption = None, print_config: PrintConfigOption = False,
+             no_progress: NoProgress = False) -> None:
     """Train the feature policy: sb3-contrib MaskablePPO, an MLP over the env's vector observation + masks.
 
     Same reward as the env (score - λ·tokens/1000). Checkpoints at rollout ends; the same command resumes.
     Writes OUTPUT_DIR/policy, usable as `--policy learned:OUTPUT_DIR/policy`.
     """
-    from dataclasses import replace
-
     from adactx.rl.features_config import FeatureTrainConfig
+
+    cfg = load_train_config(FeatureTrainConfig, config, ctx.args, print_config)
     from adactx.rl.features_train import train_features
 
-    cfg = FeatureTrainConfig.from_file(config)
-    if total_timesteps is not None:
-        cfg = replace(cfg, total_timesteps=total_timesteps)
-    if output_dir is not None:
-        cfg = replace(cfg, output_dir=output_dir)
     result = train_features(cfg, progress=not no_progress)
     rate = result["memo_hit_rate"]
     typer.echo(f"policy: {result['policy']}  (learned:{result['policy']})")
@@ -97,56 +85,37 @@ def features(
                f"{'n/a' if rate is None else f'{rate:.0%}'} ({result['memo_hits']} hits, {result['memo_misses']} misses)")
 
 
-def _policy_config(cls, config: Path, iterations: int | None, output_dir: str | None):
-    from dataclasses import replace
-
-    cfg = cls.from_file(config)
-    if iterations is not None:
-        cfg = replace(cfg, iterations=iterations)
-    if output_dir is not None:
-        cfg = replace(cfg, output_dir=output_dir)
-    return cfg
-
-
-@app.command("ppo")
-def ppo(
-    config: Annotated[Path, typer.Option("--config", help="TOML/JSON file with PPOTrainConfig fields ([env] table: EnvConfig).")],
-    iterations: Annotated[int | None, typer.Option("--iterations", help="Override the config's outer iterations.")] = None,
-    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar (one line per iteration).")] = False,
-) -> None:
+@app.command("ppo", **config_command("adactx.rl.train_config:PPOTrainConfig"))
+def ppo(ctx: typer.Context, config: ConfigOption = None, print_config: PrintConfigOption = False,
+        no_progress: NoProgress = False) -> None:
     """Train an LM context policy with TRL's PPO (SmolLM2-135M + LoRA), one PPO sample per decision.
 
     Each iteration rolls out the policy on training examples through the memoized environment, then PPO
     trains on every decision with the return from that decision on. Checkpoints after every iteration;
-    running the same command again resumes. TensorBoard logs: OUTPUT_DIR/tensorboard.
+    running the same command again resumes (raise `--iterations` to go on).
     """
-    from adactx.rl.ppo import train_ppo
     from adactx.rl.train_config import PPOTrainConfig
 
-    cfg = _policy_config(PPOTrainConfig, config, iterations, output_dir)
-    summary = train_ppo(cfg, progress=not no_progress)
-    _report(summary)
+    cfg = load_train_config(PPOTrainConfig, config, ctx.args, print_config)
+    from adactx.rl.ppo import train_ppo
+
+    _report(train_ppo(cfg, progress=not no_progress))
 
 
-@app.command("grpo")
-def grpo(
-    config: Annotated[Path, typer.Option("--config", help="TOML/JSON file with GRPOTrainConfig fields ([env] table: EnvConfig).")],
-    iterations: Annotated[int | None, typer.Option("--iterations", help="Override the config's GRPO steps.")] = None,
-    output_dir: Annotated[str | None, typer.Option("--output-dir", help="Override the config's output_dir.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
-) -> None:
+@app.command("grpo", **config_command("adactx.rl.train_config:GRPOTrainConfig"))
+def grpo(ctx: typer.Context, config: ConfigOption = None, print_config: PrintConfigOption = False,
+         no_progress: NoProgress = False) -> None:
     """Train an LM context policy with TRL's GRPO, each episode played closed-loop (>= 4 per example).
 
     Observation tokens are masked out of the loss (env_mask); the reward is the episode's return.
-    Checkpoints every save_steps; running the same command again resumes. TensorBoard: OUTPUT_DIR/tensorboard.
+    Checkpoints every `save_steps`; running the same command again resumes (raise `--max_steps` to go on).
     """
-    from adactx.rl.grpo import train_grpo
     from adactx.rl.train_config import GRPOTrainConfig
 
-    cfg = _policy_config(GRPOTrainConfig, config, iterations, output_dir)
-    summary = train_grpo(cfg, progress=not no_progress)
-    _report(summary)
+    cfg = load_train_config(GRPOTrainConfig, config, ctx.args, print_config)
+    from adactx.rl.grpo import train_grpo
+
+    _report(train_grpo(cfg, progress=not no_progress))
 
 
 def _report(summary: dict) -> None:

@@ -3,6 +3,7 @@ next to the local checkout this repo was cloned from (a scratch clone of a check
 
 root = data_root()                     # Path, or AdactxError saying how to point at the data
 path = data_file("qmsum", "ALL", "jsonl", "val.jsonl")
+path = resolve_data_path("data:pg_essays")   # "data:REL" -> REL under the data root; other paths as given
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ def data_root() -> Path:
         f"real data not found (looked for ../shared/data next to {_REPO_ROOT} and above {Path.cwd()}); "
         f"set {ENV_VAR}=/path/to/shared/data"
     )
+
+
+DATA_PREFIX = "data:"
+
+
+def resolve_data_path(raw: str) -> Path:
+    """``data:REL`` is REL under :func:`data_root` (so a config file works from any clone); anything
+    else is a local path (``~`` expanded, relative to the working directory)."""
+    if raw.startswith(DATA_PREFIX):
+        return data_root() / raw[len(DATA_PREFIX):].lstrip("/")
+    return Path(raw).expanduser()
 
 
 def data_file(*parts: str) -> Path:

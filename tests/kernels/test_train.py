@@ -38,7 +38,7 @@ def corpus(tmp_path):
 def _cfg(model_dir, corpus, out, **kw):
     base = {
         "model": str(model_dir), "data_files": [str(corpus)], "output_dir": str(out), "target_length": 64,
-        "steps": 4, "learning_rate": 1e-2, "warmup_steps": 0, "save_every": 2, "dtype": "float32", "seed": 0,
+        "max_steps": 4, "learning_rate": 1e-2, "warmup_steps": 0, "save_steps": 2, "dtype": "float32", "seed": 0,
     }
     base.update(kw)
     return LongLoRATrainConfig(**base)
@@ -62,7 +62,7 @@ def test_trains_exactly_the_longlora_parameters(tiny_model_dir, corpus, tmp_path
     from adactx.kernels.train import build_model, train_longlora
     from safetensors.torch import load_file
 
-    cfg = _cfg(tiny_model_dir, corpus, tmp_path / "run", steps=2)
+    cfg = _cfg(tiny_model_dir, corpus, tmp_path / "run", max_steps=2)
     before, _, factor = build_model(cfg)
     assert factor == 2.0  # 64 tokens on a 32-position model
     before = {n: p.detach().clone() for n, p in before.named_parameters()}
@@ -92,7 +92,7 @@ def test_adapter_loads_merged_with_position_interpolation(tiny_model_dir, corpus
     from adactx.kernels.lora import load_longlora_reader
     from adactx.kernels.train import build_model, train_longlora
 
-    cfg = _cfg(tiny_model_dir, corpus, tmp_path / "run", steps=2)
+    cfg = _cfg(tiny_model_dir, corpus, tmp_path / "run", max_steps=2)
     adapter = train_longlora(cfg, progress=False)
     peft_model, _, _ = build_model(cfg)
     peft_model.load_adapter(str(adapter), adapter_name="trained")
@@ -146,6 +146,7 @@ def test_cli_train_longlora(tiny_model_dir, corpus, tmp_path):
     result = CliRunner().invoke(app, ["train", "longlora", "--config", str(config), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cli" / "adapter" / "adapter_model.safetensors").exists()
+    assert list((tmp_path / "cli" / "runs").glob("events.out.tfevents.*"))  # report_to = "tensorboard"
     help_text = CliRunner().invoke(app, ["train", "longlora", "--help"]).output
     assert "--config" in help_text and "resumes" in help_text
 

@@ -49,8 +49,8 @@ class SignEnv(gym.Env):
 
 def toy_config(tmp_path, **overrides):
     cfg = {"data": "mixed:train", "n": 4, "output_dir": str(tmp_path / "run"), "total_timesteps": 1024,
-           "n_steps": 256, "batch_size": 64, "n_epochs": 4, "learning_rate": 3e-3, "hidden": (16,),
-           "save_every": 512, "env": EnvConfig(actions=ACTIONS, budget=1000, max_steps=4),
+           "n_steps": 256, "per_device_train_batch_size": 64, "n_epochs": 4, "learning_rate": 3e-3, "hidden": (16,),
+           "save_steps": 512, "env": EnvConfig(actions=ACTIONS, budget=1000, max_steps=4),
            "reward": RewardConfig(lam=0.02)}
     cfg.update(overrides)
     return FeatureTrainConfig(**cfg)
@@ -69,7 +69,9 @@ def mean_reward(policy: FeaturePolicy, env: SignEnv, n: int = 200) -> float:
 def test_maskable_ppo_raises_mean_reward_and_the_saved_policy_acts_the_same(tmp_path):
     cfg = toy_config(tmp_path)
     untrained = train_features(toy_config(tmp_path, output_dir=str(tmp_path / "zero"), total_timesteps=2,
-                                          n_steps=2, batch_size=2), env=SignEnv(), progress=False, log=lambda s: None)
+                                          n_steps=2, per_device_train_batch_size=2, report_to="none"),
+                               env=SignEnv(), progress=False, log=lambda s: None)
+    assert not (tmp_path / "zero" / "runs").exists()  # report_to = "none": no TensorBoard directory
     result = train_features(cfg, env=SignEnv(), progress=False, log=lambda s: None)
     before = mean_reward(FeaturePolicy.load(untrained["policy"]), SignEnv())
     policy = FeaturePolicy.load(result["policy"])
@@ -115,13 +117,14 @@ def test_real_env_training_checkpoints_resume_and_report_throughput(tmp_path, tm
     from rl_fixtures import env_config
 
     env, memo = tiny_env(tmp_path)
-    cfg = toy_config(tmp_path, total_timesteps=48, n_steps=16, batch_size=8, save_every=16,
+    cfg = toy_config(tmp_path, total_timesteps=48, n_steps=16, per_device_train_batch_size=8, save_steps=16,
                      env=env_config(), reward=RewardConfig(lam=0.5))
     lines = []
     first = train_features(cfg, env=env, memo=memo, progress=False, log=lines.append)
     assert first["total_decisions"] == 48 and first["memo_hits"] + first["memo_misses"] > 0
     assert any("/h" in line and "memo hit rate" in line for line in lines)
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["step-32", "step-48"]
+    assert list((tmp_path / "run" / "runs").glob("features_*/events.out.tfevents.*"))  # report_to's default
     (tmp_path / "run" / "checkpoints" / ".tmp-step-64").mkdir()  # a checkpoint torn by kill -9: ignored
     lines.clear()
     env, memo = tiny_env(tmp_path)
@@ -163,7 +166,7 @@ def test_train_features_cli_help_and_bad_config(tmp_path, capsys):
 
     result = CliRunner().invoke(app, ["train", "features", "--help"])
     assert result.exit_code == 0
-    for text in ("--config", "--total-timesteps", "--output-dir", "--no-progress", "MaskablePPO"):
+    for text in ("--config", "--total_timesteps", "--output_dir", "--reward", "--no-progress", "MaskablePPO"):
         assert text in result.output
     bad = tmp_path / "bad.toml"
     bad.write_text("n_stepz = 3\n")
@@ -205,7 +208,7 @@ class SlowSignEnv(SignEnv):
         time.sleep(0.01)
         return super().step(action)
 
-train_features(toy_config(Path({tmp!r}), total_timesteps=100000, save_every=256), env=SlowSignEnv(),
+train_features(toy_config(Path({tmp!r}), total_timesteps=100000, save_steps=256), env=SlowSignEnv(),
                progress=False, log=lambda s: None)
 """
 

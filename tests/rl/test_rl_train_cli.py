@@ -7,11 +7,11 @@ from typer.testing import CliRunner
 from adactx.cli import app, main
 
 
-@pytest.mark.parametrize("command", ["ppo", "grpo"])
-def test_train_help_names_the_options(command):
+@pytest.mark.parametrize(("command", "steps"), [("ppo", "--iterations"), ("grpo", "--max_steps")])
+def test_train_help_names_the_options(command, steps):
     result = CliRunner().invoke(app, ["train", command, "--help"])
     assert result.exit_code == 0
-    for text in ("--config", "--iterations", "--output-dir", "--no-progress", "resumes"):
+    for text in ("--config", steps, "--output_dir", "--report_to", "--env", "--no-progress", "resumes"):
         assert text in result.output
 
 

@@ -48,7 +48,7 @@ def test_ppo_learns_to_read_the_cue_and_resumes(tmp_path):
     assert mean(last) > max(first["rollout/return"] + 0.5, 1.2), history
     for row in last:
         assert min(shares(row).get("retrieve", 0), shares(row).get("extend", 0)) > 0.2, row  # no collapse
-    assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "tensorboard"))
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "runs"))
     assert (tmp_path / "policy" / "policy.json").is_file()
 
     from dataclasses import replace
@@ -67,7 +67,7 @@ def test_grpo_closed_loop_learns_to_read_the_cue(tmp_path):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     cfg = GRPOTrainConfig(output_dir=str(tmp_path), grammar=GRAMMAR, base_model="toy", learning_rate=1e-2,
-                          iterations=30, per_device_train_batch_size=32, num_generations=8, max_new_tokens=2,
+                          max_steps=30, per_device_train_batch_size=32, num_generations=8, max_new_tokens=2,
                           max_completion_length=64, report_to=("none",))
     tok = toy_tokenizer()
     policy, tok = build_policy(cfg, base=format_pretrained_llama(tok), tokenizer=tok)
