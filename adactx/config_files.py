@@ -189,11 +189,13 @@ def _literal(raw: str, hint: Any) -> Any:
         return raw.strip().lower() in ("true", "yes", "1")
     import tomllib
 
+    is_list = any(typing.get_origin(o) in (list, tuple) for o in options)
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
+        value = tomllib.loads(f"v = {raw}")["v"]
+        return [value] if is_list and not isinstance(value, list) else value
     except tomllib.TOMLDecodeError:
         pass
-    if any(typing.get_origin(o) in (list, tuple) for o in options):
+    if is_list:
         return [_literal(part.strip(), Any) for part in raw.split(",") if part.strip()]
     return raw
 

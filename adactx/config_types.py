@@ -104,9 +104,16 @@ def _is_union(hint: Any) -> bool:
 
 def _describe(hint: Any) -> str:
     options = typing.get_args(hint) if _is_union(hint) else (hint,)
-    named = [_NAMES.get(typing.get_origin(o) or o, str(o)) for o in options if o is not type(None)]
+    named = [_name(o) for o in options if o is not type(None)]
     text = " or ".join(named)
     return text + (" (or empty)" if type(None) in options else "")
+
+
+def _name(hint: Any) -> str:
+    origin, args = typing.get_origin(hint) or hint, typing.get_args(hint)
+    if origin is tuple and args and args[0] is not Any:
+        return f"a list ({_name(args[0])} each)"
+    return _NAMES.get(origin, str(hint))
 
 
 def _show(value: Any) -> str:

@@ -29,6 +29,8 @@ REPORT_TO = ("tensorboard", "none")
 
 @dataclass
 class LoggingArgs:
+    """Base of the train configs; a subclass has an ``output_dir`` field (the default log directory's parent)."""
+
     report_to: str = field(
         default="tensorboard",
         metadata={"help": "tensorboard (event files under logging_dir) or none (train_log/history files only)."},
@@ -50,7 +52,7 @@ class LoggingArgs:
         """Where TensorBoard event files go, or None when ``report_to = "none"``."""
         if self.report_to == "none":
             return None
-        return Path(self.logging_dir) if self.logging_dir else Path(getattr(self, "output_dir")) / "runs"
+        return Path(self.logging_dir) if self.logging_dir else Path(self.output_dir) / "runs"  # type: ignore[attr-defined]
 
 
 def report_to_value(value: Any, where: str) -> str:
@@ -86,7 +88,7 @@ class ScalarLog:
             self.writer.close()
             self.writer = None
 
-    def __enter__(self) -> ScalarLog:
+    def __enter__(self) -> ScalarLog:  # noqa: PYI034 -- typing.Self needs Python 3.11; 3.10 is supported
         return self
 
     def __exit__(self, *exc) -> None:

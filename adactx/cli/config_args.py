@@ -59,9 +59,9 @@ class _ConfigFieldsCommand(TyperCommand):
 def fields_help(cls: type) -> str:
     """Markdown paragraphs: how to override, old names, then one line per field (type, default, help)."""
     hints = typing.get_type_hints(cls)
-    lines = [f"**Config fields** ({cls.__name__}): set any of them in the file or on the command line as "
-             "`--FIELD VALUE` or `--FIELD=VALUE` (`-` and `_` alike; a list as `a,b`; a table's field as "
-             "`--TABLE.FIELD VALUE`)."]
+    lines = [(f"**Config fields** ({cls.__name__}): set any of them in the file or on the command line as "
+              "`--FIELD VALUE` or `--FIELD=VALUE` (`-` and `_` alike; a list as `a,b`; a table's field as "
+              "`--TABLE.FIELD VALUE`).")]
     renamed = getattr(cls, "RENAMED", {})
     if renamed:
         lines.append("Old names still read (with a notice): "

@@ -68,7 +68,7 @@ def test_grpo_closed_loop_learns_to_read_the_cue(tmp_path):
     torch.manual_seed(0)
     cfg = GRPOTrainConfig(output_dir=str(tmp_path), grammar=GRAMMAR, base_model="toy", learning_rate=1e-2,
                           max_steps=30, per_device_train_batch_size=32, num_generations=8, max_new_tokens=2,
-                          max_completion_length=64, report_to=("none",))
+                          max_completion_length=64, logging_dir=str(tmp_path / "tb"))
     tok = toy_tokenizer()
     policy, tok = build_policy(cfg, base=format_pretrained_llama(tok), tokenizer=tok)
     out = train_grpo(cfg, GRPOParts(EnvPool(CueEnv), CASES, policy, tok), progress=False)
@@ -78,3 +78,4 @@ def test_grpo_closed_loop_learns_to_read_the_cue(tmp_path):
     assert min(mean(last, "actions/retrieve"), mean(last, "actions/extend")) > 0.2  # no collapse
     assert max(r["rollout/decisions_per_episode"] for r in last) > 1.5  # closed loop: two turns an episode
     assert os.path.isfile(os.path.join(out["policy_dir"], "policy.json"))
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "tb"))  # logging_dir
