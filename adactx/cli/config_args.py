@@ -68,7 +68,7 @@ def fields_help(cls: type) -> str:
                      + ", ".join(f"`{old}` → `{new}`" for old, new in renamed.items()) + ".")
     logging_last = sorted(dataclasses.fields(cls), key=lambda f: f.name in _LOGGING_FIELDS)  # own fields first
     for f in logging_last:
-        kind, default = _type_name(hints[f.name]), _default_text(f)
+        kind, default = _type_name(getattr(cls, "TABLES", {}).get(f.name, hints[f.name])), _default_text(f)
         lines.append(f"- `--{f.name}` {kind} = {default}: {f.metadata.get('help', '')}")
     return "\n\n".join(lines)
 
@@ -87,7 +87,7 @@ def _default_text(f: dataclasses.Field) -> str:
         value = f.default_factory()
     else:
         return "required"
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) or value == {}:
         return "its defaults"
     if value is None:
         return "empty"
