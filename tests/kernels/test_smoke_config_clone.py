@@ -4,7 +4,8 @@ The repository is cloned into a scratch directory (committed files only, as a us
 with a `pg_essays` folder is made in the test, and `adactx train longlora --config
 configs/longlora_tiny_smoke.toml` runs there as a child process with `ADACTX_DATA` pointing at it. The
 command line swaps in a tiny model and a short length (`--model DIR --target_length 64`), the way a user
-overrides any config field; the config's own data and output paths are what is tested.
+overrides any config field; the config's own data and output paths are what is tested. That run is
+marked slow (``-m slow``); the path resolution it relies on is also tested in-process, fast.
 """
 
 import os
@@ -64,6 +65,7 @@ def test_data_paths_resolve_under_adactx_data(monkeypatch, data_root, tmp_path):
         text_files(cfg.data_files)
 
 
+@pytest.mark.slow  # a child process imports torch + transformers: ~35 s here on the shared CPU
 def test_smoke_config_trains_from_a_scratch_clone(scratch_clone, data_root, tiny_model_dir):
     adactx = Path(sys.executable).parent / "adactx"
     if not adactx.is_file():
