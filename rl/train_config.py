@@ -9,8 +9,9 @@ logging); ``PPOTrainConfig`` and ``GRPOTrainConfig`` add their own knobs. Field 
 ``transformers.TrainingArguments`` / TRL where the concept is the same (``learning_rate``,
 ``per_device_train_batch_size``, ``num_ppo_epochs``, ``kl_coef``, ``num_generations``, ``output_dir``,
 ``report_to``, ``logging_dir``, ``logging_steps``, ``seed``; GRPO's ``max_steps``, ``save_steps``,
-``save_total_limit``). PPO keeps ``iterations``: one iteration is a rollout plus a PPO run over its
-decisions, not one optimizer step. GRPO files with ``iterations`` still load (read as ``max_steps``, with a
+``save_total_limit``, ``gradient_accumulation_steps``, ``warmup_steps``). PPO keeps ``iterations``: one
+iteration is a rollout plus a PPO run over its decisions, not one optimizer step (and a new TRL trainer,
+so it has no warm-up or accumulation across iterations). GRPO files with ``iterations`` still load (read as ``max_steps``, with a
 one-line notice). Unknown keys in a file are an error naming the key.
 """
 
@@ -125,6 +126,8 @@ class GRPOTrainConfig(PolicyTrainConfig):
     RENAMED: ClassVar[dict[str, str]] = {"iterations": "max_steps"}
 
     max_steps: int = field(default=10, metadata={"help": "GRPO optimizer steps (one batch of episodes each)"})
+    gradient_accumulation_steps: int = field(default=1, metadata={"help": "batches of episodes per optimizer step"})
+    warmup_steps: int = field(default=0, metadata={"help": "linear learning-rate warm-up steps, then constant"})
     save_steps: int | None = field(default=None, metadata={"help": "checkpoint every N steps (empty: max_steps // 10)"})
     save_total_limit: int = field(default=2, metadata={"help": "how many recent checkpoints to keep"})
     num_generations: int = field(default=4, metadata={"help": "rollouts per example (group-relative advantages)"})
@@ -135,7 +138,9 @@ class GRPOTrainConfig(PolicyTrainConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         require_positive(self, "max_steps", "per_device_train_batch_size", "max_completion_length",
-                         "save_total_limit")
+                         "save_total_limit", "gradient_accumulation_steps")
+        if self.warmup_steps < 0:
+            raise AdactxError(f"GRPOTrainConfig.warmup_steps: must be >= 0, got {self.warmup_steps}")
         if self.save_steps is not None:
             require_positive(self, "save_steps")
         if self.num_generations < 2:

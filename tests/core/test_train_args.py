@@ -178,3 +178,18 @@ def test_train_without_a_config_uses_the_defaults(capsys):
     assert resolved["iterations"] == PPOTrainConfig().iterations and resolved["report_to"] == "tensorboard"
     line = one_error_line(*run_cli(capsys, "train", "longlora", "--print-config"))
     assert "data_files: give at least one" in line
+
+
+def test_grpo_fields_reach_trl_under_their_trainingarguments_names(tmp_path):
+    from adactx.rl.grpo import _grpo_args
+
+    cfg = GRPOTrainConfig.from_file(None, ["--output_dir", str(tmp_path), "--max_steps", "30", "--save_steps", "5",
+                                           "--save_total_limit", "3", "--logging_steps", "2", "--warmup_steps", "4",
+                                           "--gradient_accumulation_steps", "2", "--report_to", "none"])
+    args = _grpo_args(cfg)
+    assert (args.max_steps, args.save_steps, args.save_total_limit, args.logging_steps) == (30, 5, 3, 2)
+    assert (args.warmup_steps, args.gradient_accumulation_steps) == (4, 2)
+    assert getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type) == "constant_with_warmup"
+    assert args.report_to in ([], "none", ["none"])
+    default = _grpo_args(GRPOTrainConfig(output_dir=str(tmp_path), max_steps=30))
+    assert default.save_steps == 3 and default.report_to == ["tensorboard"]  # save_steps empty: max_steps // 10
