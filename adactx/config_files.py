@@ -19,6 +19,7 @@ import difflib
 import functools
 import json
 import logging
+import types
 import typing
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -180,7 +181,7 @@ def _typed(flag: str, raw: str, hint: Any) -> Any:
 
 
 def _literal(raw: str, hint: Any) -> Any:
-    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _union_type()) else (hint,)
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
     if type(None) in options and raw.strip().lower() in ("", "none", "null"):
         return None
     if str in options:
@@ -198,12 +199,6 @@ def _literal(raw: str, hint: Any) -> Any:
     if is_list:
         return [_literal(part.strip(), Any) for part in raw.split(",") if part.strip()]
     return raw
-
-
-def _union_type():
-    import types
-
-    return types.UnionType
 
 
 def _table_or_none(cls: type, name: str, hint: Any) -> type | None:
