@@ -77,32 +77,96 @@ def _step_printer(console):
 
 def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int | None,
          index_dir: Path | None = None, threads: int | None = None, **cm_options):
+    import uuid
+
     from adactx.api import ContextManager, check_questions
     from adactx.threads import set_threads
 
     check_questions(questions)  # fail before minutes of loading, not after
     set_threads(threads)
     console = _console()
+    cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)  # checks, loads nothing
+    session_id = uuid.uuid4().hex[:10]
+    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
+    console.print(f"run id: [bold]{session_id}[/]  (adactx trace show {session_id})", highlight=False)
     with console.status("loading reader, chunking and indexing the document…"):
-        cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)
         doc_id = cm.add(doc, index_dir=index_dir)
 
     def progress(i: int, n: int, question: str) -> None:
         console.print(f"[bold]{i + 1}/{n}[/] {question}", highlight=False)
 
-    results = cm.ask_many(questions, doc_id, task=task, progress=progress, on_step=_step_printer(console))
-    for result in results:
-        _print_result(console, result)
-    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
-    console.print(f"run id: [bold]{results[0].session_id}[/]  (adactx trace show {results[0].session_id})")
+    live = LiveAnswer(console)
+    cm.ask_many(questions, doc_id, task=task, session_id=session_id, progress=progress,
+                on_step=live.step, on_event=live.event, on_result=live.result)
+
+
+class LiveAnswer:
+    """What a session prints as it runs: each step, the answer's text as it is generated, a summary's
+    parts as a progress bar with ETA, and each answer's accounting as soon as that answer is ready."""
+
+    def __init__(self, console) -> None:
+        self.console = console
+        self.streaming = False  # inside an answer's text (no newline printed yet)
+        self.streamed = False  # this question's answer was printed as it was generated
+        self.parts = None  # the summary's progress bar while parts are being summarized
+        self.show_step = _step_printer(console)
+
+    def step(self, step) -> None:
+        self._end_text()
+        self.show_step(step)
+
+    def event(self, event: dict) -> None:
+        if event.get("kind") == "token":
+            if not self.streaming:
+                self.console.print("answer: ", end="", style="bold", highlight=False)
+                self.streaming = self.streamed = True
+            self.console.print(event["text"], end="", markup=False, highlight=False)
+        elif event.get("kind") == "part":
+            self._part(int(event["done"]), int(event["parts"]))
+
+    def _part(self, done: int, parts: int) -> None:
+        if self.parts is None:
+            self.parts = _progress_bar(self.console)
+            self.parts.start()
+            self.parts.add_task("summarizing parts", total=parts)
+        self.parts.update(self.parts.task_ids[0], completed=done)
+        if done >= parts or done == 0 and parts == 0:
+            self._stop_parts()
+
+    def _stop_parts(self) -> None:
+        if self.parts is not None:
+            self.parts.stop()
+            self.parts = None
+
+    def _end_text(self) -> None:
+        self._stop_parts()
+        if self.streaming:
+            self.console.print()
+            self.streaming = False
+
+    def result(self, result) -> None:
+        self._end_text()
+        if not self.streamed:
+            self.console.print("answer: " + (result.answer or "[dim](empty answer)[/]"), highlight=False)
+        self.streamed = False
+        _print_result(self.console, result)
+
+
+def _progress_bar(console):
+    """A rich progress bar with the count, elapsed time and the estimated time left."""
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True,
+    )
 
 
 def _print_result(console, result) -> None:
-    from rich.panel import Panel
-
     t, u = result.trace, result.trace.usage
-    share = min(t.context_tokens / max(t.doc_tokens, 1), 1.0)  # separators may add a token or two
-    console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.question[:80], expand=False))
+    share = min(t.context_tokens / max(t.doc_tokens, 1), 1.0)  # QA: separators between pieces add a token or two
     console.print(
         f"read {t.context_tokens} of {t.doc_tokens} document tokens ({share:.0%}) in {len(t.steps)} steps "
         f"({t.stop_reason}); reader computed {u.tokens_computed}, reused {u.tokens_reused} from cache, "
@@ -279,8 +343,7 @@ def trace_resume(
     cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, settings=settings, reader=spec)
     if doc is not None:
         cm.add(doc)
-    results = cm.resume(run_id, on_step=_step_printer(console))
+    live = LiveAnswer(console)
+    results = cm.resume(run_id, on_step=live.step, on_event=live.event, on_result=live.result)
     if not results:
         raise AdactxError(f"run {run_id}: nothing to resume")
-    for result in results:
-        _print_result(console, result)
