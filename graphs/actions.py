@@ -347,12 +347,12 @@ def _combine(state: ControllerState, ctx: ControllerContext, summaries: list[str
     return replace(gen, text=text), final.usage
 
 
-_SCAFFOLD = re.compile(r"(?im)^\s*(?:part \d+\s*[:.)-]\s*|summary\s*:\s*)")
+_SCAFFOLD = re.compile(r"(?i)\b(?:part \d+\s*[:)]|summary\s*:)\s*")  # "Part 2:", "Part 2)", "Summary:"
 
 
 def without_scaffolding(text: str, *instructions: str) -> str:
     """The reader's summary without what it echoed of the prompt: the part instruction, the user's
-    instruction, "Part N:" / "Summary:" labels at the start of a line."""
+    instruction, "Part N:" / "Part N)" / "Summary:" labels (a plain "part 3 of" stays)."""
     for instruction in (PART_INSTRUCTION, *instructions):
         if instruction:
             text = re.sub(re.escape(instruction.strip()), "", text, flags=re.IGNORECASE)
