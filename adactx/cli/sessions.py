@@ -57,9 +57,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _console():
-    from rich.console import Console
+    from adactx.cli.render import console
 
-    return Console()
+    return console()
 
 
 def _step_printer(console):
@@ -263,8 +263,7 @@ def _saver(db: Path | None):
 @trace_app.command("list")
 def trace_list(db: Path = DB_OPT, json_out: bool = typer.Option(False, "--json", help="JSON lines.")) -> None:
     """List persisted sessions, newest first."""
-    from rich.table import Table
-
+    from adactx.cli.render import columns_table
     from adactx.graphs.graph import list_sessions
 
     rows = list_sessions(_saver(db))
@@ -272,11 +271,16 @@ def trace_list(db: Path = DB_OPT, json_out: bool = typer.Option(False, "--json",
         for row in rows:
             typer.echo(json.dumps(row))
         return
-    table = Table("run id", "document", "task", "policy", "done", "updated")
-    for r in rows:
-        table.add_row(r["session_id"], str(r["doc"])[-40:], r["task"], r["policy"],
-                      f"{r['done']}/{r['questions']}", r["updated"][:19])
+    cells = [(r["session_id"], Path(str(r["doc"])).name, r["task"], r["policy"], f"{r['done']}/{r['questions']}",
+              _short_time(r["updated"])) for r in rows]
+    headers = ("run id", "document", "task", "policy", "done", "updated")
+    table = columns_table(headers, cells, numeric={"done"}, whole={"run id", "updated"})
     _console().print(table if rows else "no sessions yet: run `adactx ask DOC QUESTION`")
+
+
+def _short_time(stamp: str) -> str:
+    """``2026-12-01T03:47:12.345+00:00`` -> ``2026-12-01 03:47`` (fits a narrow terminal)."""
+    return stamp[:16].replace("T", " ")
 
 
 @trace_app.command("show")
@@ -294,29 +298,38 @@ def trace_show(
                                                           "questions", "results", "partial", "pending")}))
         return
     console = _console()
-    console.print(f"[bold]{run_id}[/]  {values.get('doc_path') or values['doc_id']}  policy {values['policy']}")
+    console.print(f"run [bold]{run_id}[/]  policy {values['policy']}  task {values.get('task', 'qa')}", highlight=False)
+    console.print(f"document {values.get('doc_path') or values['doc_id']}", highlight=False, markup=False)
     for trace in values.get("results", []):
         _print_steps(console, trace, done=True)
     if values.get("partial"):
         _print_steps(console, values["partial"], done=False)
+    console.print(STEP_LEGEND, style="dim", highlight=False)
+
+
+STEP_HEADERS = ("#", "action", "chunks added", "context", "computed", "reused", "gen", "conf", "secs")
+STEP_LEGEND = (
+    "context: document tokens in the reader's context after the step; computed / reused / gen: tokens "
+    "the reader computed, took from its KV cache, generated; conf: mean log-prob of the draft or answer"
+)
 
 
 def _print_steps(console, trace: dict, done: bool) -> None:
-    from rich.table import Table
+    from adactx.cli.render import columns_table
 
     question = trace.get("question") or trace.get("query", "")  # `query`: saved before the rename
     title = question if done else f"{question}  [yellow](interrupted: `adactx trace resume`)[/]"
-    table = Table("#", "action", "chunks added", "context tok", "computed", "reused", "generated",
-                  "confidence", "latency", title=title, title_justify="left")
+    rows = []
     for s in trace.get("steps", []):
         u = s["usage"]
-        conf = "" if s.get("confidence") is None else f"{s['confidence']:+.3f}"
+        conf = "" if s.get("confidence") is None else f"{s['confidence']:+.2f}"
         added = ",".join(map(str, s["chunks_added"][:8])) + ("…" if len(s["chunks_added"]) > 8 else "")
-        table.add_row(str(s["index"] + 1), s["action"], added, str(s["context_tokens"]), str(u["tokens_computed"]),
-                      str(u["tokens_reused"]), str(u["tokens_generated"]), conf, f"{s['latency_s']:.2f}s")
-    console.print(table)
+        rows.append((s["index"] + 1, s["action"], added, s["context_tokens"], u["tokens_computed"],
+                     u["tokens_reused"], u["tokens_generated"], conf, f"{s['latency_s']:.2f}"))
+    numeric = set(STEP_HEADERS) - {"action", "chunks added"}
+    console.print(columns_table(STEP_HEADERS, rows, numeric=numeric, whole={"action"}, title=title))
     if done:
-        console.print(f"answer: {trace.get('answer', '')}", highlight=False)
+        console.print(f"answer: {trace.get('answer', '')}", highlight=False, markup=False)
 
 
 @trace_app.command("resume")
