@@ -108,6 +108,7 @@ class LiveAnswer:
         self.console = console
         self.streaming = False  # inside an answer's text (no newline printed yet)
         self.streamed = False  # this question's answer was printed as it was generated
+        self.column = 0  # where the streamed answer's current line ends
         self.parts = None  # the summary's progress bar while parts are being summarized
         self.show_step = _step_printer(console)
 
@@ -120,9 +121,32 @@ class LiveAnswer:
             if not self.streaming:
                 self.console.print("answer: ", end="", style="bold", highlight=False)
                 self.streaming = self.streamed = True
-            self.console.print(event["text"], end="", markup=False, highlight=False)
+                self.column = len("answer: ")
+            self._write(event["text"])
         elif event.get("kind") == "part":
             self._part(int(event["done"]), int(event["parts"]))
+
+    def _write(self, piece: str) -> None:
+        """Print a piece of the answer, wrapped to the terminal's width as it comes (a new line
+        before a word that would pass the edge; a word longer than a line is cut)."""
+        import re
+
+        from rich.cells import cell_len, chop_cells
+
+        width = max(self.console.width, 20)
+        piece = piece.replace("\r", "").replace("\t", " ")  # a tab would print as up to 8 columns
+        for part in re.split(r"(\n| +)", piece):
+            if part == "\n" or (part.strip() and self.column and self.column + cell_len(part) > width):
+                self.console.print()
+                self.column = 0
+            if part == "\n" or (part.startswith(" ") and self.column == 0):
+                continue  # no spaces at the start of a line
+            for chunk in chop_cells(part, width) if cell_len(part) > width else [part]:
+                if self.column and self.column + cell_len(chunk) > width:
+                    self.console.print()
+                    self.column = 0
+                self.console.print(chunk, end="", markup=False, highlight=False, soft_wrap=True)
+                self.column += cell_len(chunk)
 
     def _part(self, done: int, parts: int) -> None:
         if self.parts is None:
