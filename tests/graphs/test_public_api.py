@@ -129,3 +129,19 @@ def test_ask_many_reports_tokens_as_generated_and_each_answer_when_ready():
     for r in results:
         streamed = "".join(e[2] for e in log if e[0] == "token" and e[1] == r.trace.run_id)
         assert streamed == r.answer != ""
+
+
+def test_a_reader_that_cannot_stream_sends_its_answer_in_one_piece():
+    """The HTTP reader, the eval memo and an app's own reader: ``answer(n)`` without ``on_token``."""
+    from adactx.graphs.actions import answer_streaming
+    from adactx.reader import Generation
+    from adactx.types import Usage
+
+    class WholeAnswers:
+        def answer(self, max_new_tokens=64):
+            return Generation("twenty-five euros", [1, 2], -0.5, 0.1, Usage())
+
+    pieces: list[str] = []
+    gen = answer_streaming(WholeAnswers(), 8, pieces.append)
+    assert gen.text == "twenty-five euros" and pieces == ["twenty-five euros"]
+    assert answer_streaming(WholeAnswers(), 8, None).text == "twenty-five euros"
