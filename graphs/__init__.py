@@ -42,7 +42,10 @@ _EXPORTS = {
     "initial_state": "adactx.graphs.state",
     "make_policy": "adactx.graphs.policies",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ControllerContext", "ControllerSettings", "ControllerState", "build_controller", "build_session_graph",
+    "initial_state", "make_policy", "recursion_limit",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -135,7 +135,12 @@ def _default_out(data: str) -> str:
 
 def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=None) -> dict:
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     from adactx.rl.evaluate import run_eval

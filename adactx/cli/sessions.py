@@ -179,7 +179,12 @@ class LiveAnswer:
 def _progress_bar(console):
     """A rich progress bar with the count, elapsed time and the estimated time left."""
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     return Progress(

@@ -27,14 +27,22 @@ def talking_reader():
 def make_cm(**kw):
     from adactx.retrieval.encoders import HashingEncoder
 
-    options = dict(reader=talking_reader(), encoder=HashingEncoder(), policy="topk-2", budget=200, chunk_tokens=24)
+    options = {"reader": talking_reader(), "encoder": HashingEncoder(), "policy": "topk-2", "budget": 200,
+               "chunk_tokens": 24}
     return ContextManager(**{**options, **kw})
 
 
 def test_public_names_load_lazily():
-    import adactx
-    from adactx.graphs import ControllerContext, ControllerState, build_controller, initial_state, recursion_limit
+    from adactx.graphs import (
+        ControllerContext,
+        ControllerState,
+        build_controller,
+        initial_state,
+        recursion_limit,
+    )
     from adactx.graphs.graph import build_controller as internal
+
+    import adactx
 
     assert adactx.build_controller is build_controller is internal
     assert ControllerContext.__name__ == "ControllerContext" and "question" in ControllerState.__annotations__
@@ -134,6 +142,7 @@ def test_ask_many_reports_tokens_as_generated_and_each_answer_when_ready():
 def test_a_reader_that_cannot_stream_sends_its_answer_in_one_piece():
     """The HTTP reader, the eval memo and an app's own reader: ``answer(n)`` without ``on_token``."""
     from adactx.graphs.actions import answer_streaming
+
     from adactx.reader import Generation
     from adactx.types import Usage
 

@@ -2,10 +2,10 @@
 tiny random reader: per-part progress, no prompt scaffolding in the combine prompt or the answer, and
 never more document tokens read than the document has."""
 
+from adactx.graphs.actions import PART_INSTRUCTION, without_scaffolding
 from helpers import tiny_reader
 
 from adactx.api import ContextManager
-from adactx.graphs.actions import PART_INSTRUCTION, without_scaffolding
 from adactx.reader import TextDelta
 
 TEXT = "\n\n".join(f"Part {i}. The committee discussed item {i} and approved it after a debate." for i in range(40))
