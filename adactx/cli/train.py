@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Train: extend the reader's window with LongLoRA, fine-tune it (SFT); train the controller policy.", no_args_is_help=True)
+app = typer.Typer(
+    help="Train the reader (LongLoRA window extension, SFT) or a context policy (features, PPO, GRPO).\n\n"
+    "Each command reads a config file (see its --help), checkpoints as it goes and resumes when run again.",
+    no_args_is_help=True,
+)
 
 
 @app.command("longlora")

@@ -133,3 +133,17 @@ def test_eval_prints_the_run_directory_first_and_tables_for_the_terminal(model_d
     terminal = _eval(model_dir, tmp_path, data, TTY_COMPATIBLE="1")  # a rerun resumes: no recomputation
     assert terminal.splitlines()[0] == f"run directory: {tmp_path / 'run'}"
     assert "|---|" not in terminal and "topk-2" in terminal and "policy" in terminal
+
+
+def test_train_help_describes_the_commands_that_exist():
+    import typer.main
+
+    from adactx.cli import train
+
+    commands = set(typer.main.get_command(train.app).commands)
+    assert commands == {"longlora", "sft", "features", "ppo", "grpo"}
+    out = cli("train", "--help")
+    for name in commands:
+        assert re.search(rf"│ {name}\s", out), name
+        assert "--config" in cli("train", name, "--help")
+    assert "LongLoRA" in out and "SFT" in out and "PPO" in out and "GRPO" in out and "resumes" in out
