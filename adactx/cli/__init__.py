@@ -1,8 +1,9 @@
 """The `adactx` command line: a Typer app whose commands live one module per concern.
 
-    sessions.py  ask, summarize, trace list/show       (graphs + reader)
+    sessions.py  ask, summarize, trace list/show       (graphs + reader); live.py prints a running one
+    render.py    tables that read well at 80 columns
     data.py      data list/show/stats                  (loaders, metrics)
-    train.py     train longlora (and train ppo)        (kernels, rl)
+    train.py     train longlora, sft, features, ppo, grpo (kernels, rl)
     evaluate.py  eval (policies), eval perplexity/passkey
 
 Commands import heavy libraries inside their bodies so that `adactx --help` stays fast. Errors that
