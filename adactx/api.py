@@ -7,9 +7,14 @@
     result = cm.ask("What did they decide?", doc)    # -> Result(answer, trace, usage, session_id)
     print(result.answer, result.trace.context_tokens, "of", result.trace.doc_tokens, "tokens read")
 
-Every session is persisted with LangGraph's SQLite checkpointer (``db``, default
-``$ADACTX_SESSION_DB`` or ``$ADACTX_CACHE/sessions.sqlite``) and can be listed, inspected and resumed (``adactx trace``).
-The reader, encoder and graphs are built lazily and reused across calls.
+Every session is persisted with a LangGraph checkpointer: by default SQLite (``db``, default
+``$ADACTX_SESSION_DB`` or ``$ADACTX_CACHE/sessions.sqlite``), and can be listed, inspected and resumed
+(``adactx trace``); ``checkpointer=`` takes any LangGraph checkpointer instead (``MemorySaver()``, a
+``SqliteSaver``, a Postgres saver). The reader, encoder and graphs are built lazily and reused across calls.
+
+For an app's own LangGraph graph: ``cm.controller_context(doc)`` is the run-time context the controller
+graph (``adactx.graphs.build_controller()``) needs; ``ask_many(..., on_event=...)`` receives the answer's
+text as it is generated (the controller's ``stream_mode="custom"`` events).
 """
 
 from __future__ import annotations
@@ -95,6 +100,7 @@ class ContextManager:
     reader: Any = None  # a reader object, or a spec: ReaderSpec | dict | "hf" | "openai:URL" (adactx.reader_spec)
     settings: ControllerSettings | dict = field(default_factory=ControllerSettings)
     device: str = "auto"  # the local reader's device: cpu | cuda | auto
+    checkpointer: Any = None  # any LangGraph checkpointer (MemorySaver, SqliteSaver...); None: SQLite at ``db``
 
     def __post_init__(self) -> None:
         base = values_of(ControllerSettings, self.settings) if is_dataclass(self.settings) else {}
@@ -114,7 +120,7 @@ class ContextManager:
             # on first use; any other object is the app's own reader, kept as it is
             self.reader = parse_reader(self.reader, model=self.model, device=self.device, adapter=self.adapter)
         self._docs: dict[str, IndexedDocument] = {}
-        self._saver = None
+        self._saver = self.checkpointer
         self._encoder = None
 
     def controller_settings(self) -> ControllerSettings:
@@ -143,7 +149,8 @@ class ContextManager:
             self._encoder = load_encoder(self.encoder) if isinstance(self.encoder, str) else self.encoder
         return self._encoder
 
-    def checkpointer(self):
+    def saver(self):
+        """The checkpointer sessions are saved with: ``checkpointer=``, else the SQLite database ``db``."""
         if self._saver is None:
             from adactx.graphs.graph import open_checkpointer
 
@@ -220,16 +227,22 @@ class ContextManager:
         session_id: str | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         on_step: Callable[[Any], None] | None = None,
+        on_event: Callable[[dict], None] | None = None,
+        on_result: Callable[[Result], None] | None = None,
     ) -> list[Result]:
-        """Run one session (one document, these questions); returns a Result per question."""
+        """Run one session (one document, these questions); returns a Result per question.
+
+        Callbacks while it runs: ``progress(i, n, question)`` before each question, ``on_step(step)``
+        after each controller step, ``on_event(event)`` with the answer's text as it is generated
+        (``{"kind": "token", "run_id", "text"}``; summaries also ``{"kind": "part", "done", "parts"}``),
+        ``on_result(result)`` as soon as each question's answer is ready."""
         from adactx.graphs.graph import build_session_graph, now_iso, session_config
         from adactx.graphs.persistence import stored_doc_path, text_digest
 
         check_questions(questions)
         indexed = self._doc(doc)
         session_id = session_id or uuid.uuid4().hex[:10]
-        ctx = self._context(indexed, on_step)
-        graph = build_session_graph(checkpointer=self.checkpointer(), progress=progress)
+        graph = build_session_graph(checkpointer=self.saver(), progress=progress)
         meta = {
             "doc": indexed.document.source or indexed.document.doc_id,
             "created": now_iso(),
@@ -249,26 +262,34 @@ class ContextManager:
             "results": [],
             "cursor": 0,
         }
-        final = graph.invoke(state, config, context=ctx)
-        return [Result(t["answer"], Trace.from_dict(t), session_id) for t in final["results"]]
+        ctx = self._context(indexed, on_step)
+        return _run_session(graph, state, config, ctx, session_id, on_event, on_result)
 
-    def resume(self, session_id: str, doc: str | None = None, on_step=None) -> list[Result]:
+    def resume(
+        self, session_id: str, doc: str | None = None, on_step=None, on_event=None, on_result=None
+    ) -> list[Result]:
         """Finish an interrupted session (its document must be loaded: ``add`` it, or it is re-read
         from the path the session recorded). It runs with this façade's settings; the ones the session
         started with are in ``adactx.graphs.graph.recorded_settings`` (``adactx trace resume`` uses them)."""
         from adactx.graphs.graph import build_session_graph, load_session, session_config
         from adactx.graphs.persistence import load_session_document
 
-        values = load_session(self.checkpointer(), session_id)
+        values = load_session(self.saver(), session_id)
         if doc is None and values["doc_id"] not in self._docs:
             self.add_document(load_session_document(values, session_id))
         indexed = self._doc(doc or values["doc_id"])
         if isinstance(self.policy, str):  # a policy object handed in by an app is kept as it is
             self._policy = self._make_policy(values["policy"])
-        graph = build_session_graph(checkpointer=self.checkpointer())
+        graph = build_session_graph(checkpointer=self.saver())
         config = session_config(session_id, self.max_steps, len(values["questions"]))
-        final = graph.invoke(None, config, context=self._context(indexed, on_step))
-        return [Result(t["answer"], Trace.from_dict(t), session_id) for t in final["results"]]
+        return _run_session(graph, None, config, self._context(indexed, on_step), session_id, on_event, on_result)
+
+    def controller_context(self, doc: str | None = None, on_step: Callable[[Any], None] | None = None):
+        """The run-time context (``adactx.graphs.ControllerContext``) the controller graph needs to answer
+        about a loaded document: this façade's reader, the document's chunk tree and index, the policy and
+        settings. Hand it to ``build_controller().invoke(..., context=...)`` or to an app's own graph that
+        runs the controller as a subgraph; loads the reader on first use."""
+        return self._context(self._doc(doc), on_step)
 
     def _context(self, indexed: IndexedDocument, on_step=None):
         from adactx.graphs.context import ControllerContext
@@ -281,3 +302,26 @@ class ContextManager:
             settings=self.controller_settings(),
             on_step=on_step,
         )
+
+
+def _run_session(graph, state, config: dict, ctx, session_id: str, on_event=None, on_result=None) -> list[Result]:
+    """Stream a session graph to its end: custom events to ``on_event`` (tokens, summary parts), each
+    finished question's Result to ``on_result``; returns every Result of the session."""
+    final: dict = {}
+    modes = ["custom", "updates", "values"]
+    for namespace, mode, chunk in graph.stream(state, config, context=ctx, stream_mode=modes, subgraphs=True):
+        if mode == "custom" and on_event is not None:
+            on_event(chunk)
+        elif namespace:  # the controller's own updates and values
+            continue
+        elif mode == "values":
+            final = chunk
+        elif mode == "updates" and on_result is not None:
+            for update in chunk.values():  # the session's `query` node: the results so far, the newest last
+                if isinstance(update, dict) and update.get("results"):
+                    on_result(_result(update["results"][-1], session_id))
+    return [_result(t, session_id) for t in final.get("results", [])]
+
+
+def _result(trace: dict, session_id: str) -> Result:
+    return Result(trace["answer"], Trace.from_dict(trace), session_id)

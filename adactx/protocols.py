@@ -58,7 +58,9 @@ class ReaderSession(Protocol):
         ...
 
     def answer(self, max_new_tokens: int = 64) -> Generation:
-        """The answer after ``context + tail`` (greedy; the context is unchanged)."""
+        """The answer after ``context + tail`` (greedy; the context is unchanged). A session may also
+        take ``on_token`` (a callable receiving the text as it is generated, as ``HFReaderSession``
+        does); the controller streams through it where present, else sends the whole answer at once."""
         ...
 
 

@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,39 @@ CONVERTER_VERSION = 2  # bump when convert_default_model changes what it writes
 
 def cache_dir() -> Path:
     return Path(os.environ.get("ADACTX_CACHE", Path.home() / ".cache" / "adactx"))
+
+
+TokenCallback = Callable[[str], None]  # receives each new piece of an answer's text as it is generated
+
+
+class TextDelta:
+    """Turns a growing list of token ids into the new text since the last call, for streaming.
+
+    Decoding the whole list each time (not token by token) keeps multi-byte characters and merged
+    spaces right; a piece that ends in an unfinished character (U+FFFD) waits for the next token. The
+    text is stripped like the final answer, so the pieces sent add up to exactly ``finish()``'s text."""
+
+    def __init__(self, decode: Callable[[list[int]], str], on_token: TokenCallback | None) -> None:
+        self.decode, self.on_token, self.sent = decode, on_token, ""
+
+    def update(self, ids: list[int]) -> None:
+        if self.on_token is None:
+            return
+        text = self.decode(ids).strip()
+        if text.endswith("\ufffd") or not text.startswith(self.sent):
+            return
+        self._send(text)
+
+    def finish(self, ids: list[int]) -> str:
+        text = self.decode(ids).strip()
+        if self.on_token is not None and text.startswith(self.sent):
+            self._send(text)
+        return text
+
+    def _send(self, text: str) -> None:
+        piece, self.sent = text[len(self.sent):], text
+        if piece:
+            self.on_token(piece)
 
 
 @dataclass
@@ -398,8 +432,11 @@ class HFReaderSession(AppendOnlyContext):
         )
         return out.logits[0, -1].float()
 
-    def generate(self, max_new_tokens: int = 16) -> Generation:
-        """Greedy generation after ``context + tail``; the cache is rolled back afterwards."""
+    def generate(self, max_new_tokens: int = 16, on_token: TokenCallback | None = None) -> Generation:
+        """Greedy generation after ``context + tail``; the cache is rolled back afterwards.
+
+        ``on_token(text)`` receives the answer's text as it is generated, piece by piece; the pieces
+        joined are the returned ``text``."""
         import torch
 
         start_usage = self.usage
@@ -408,6 +445,7 @@ class HFReaderSession(AppendOnlyContext):
         generated: list[int] = []
         logprobs: list[float] = []
         first_entropy = float("nan")
+        stream = TextDelta(self.reader.decode, on_token)
         for i in range(max_new_tokens):
             logp = torch.log_softmax(logits, dim=-1)
             if i == 0:
@@ -417,18 +455,20 @@ class HFReaderSession(AppendOnlyContext):
                 break
             generated.append(token)
             logprobs.append(float(logp[token]))
+            stream.update(generated)
             if i + 1 < max_new_tokens:
                 logits = self._forward([token], decoding=True)
         self._cache.crop(-(self._cache.get_seq_length() - base_len))  # negative: tokens to drop
         self.usage = self.usage + Usage(tokens_generated=len(generated))
         spent = self.usage - start_usage
         mean_lp = sum(logprobs) / len(logprobs) if logprobs else -math.inf
-        text = self.reader.decode(generated).strip()
+        text = stream.finish(generated)
         return Generation(text, generated, mean_lp, first_entropy, spent)
 
     def draft(self, max_new_tokens: int = 8) -> Generation:
         """A cheap short draft whose mean log-prob serves as the reader's confidence."""
         return self.generate(max_new_tokens)
 
-    def answer(self, max_new_tokens: int = 64) -> Generation:
-        return self.generate(max_new_tokens)
+    def answer(self, max_new_tokens: int = 64, on_token: TokenCallback | None = None) -> Generation:
+        """The answer; ``on_token`` (optional) receives its text as it is generated."""
+        return self.generate(max_new_tokens, on_token)

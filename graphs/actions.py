@@ -8,6 +8,12 @@ Each function takes the episode state and the run-time context and returns a sta
                                                    reader's confidence when the policy uses it
     action_mask(state, ctx)      -> {action: valid}
 
+``apply_action(..., write=...)`` streams what the answer and summary steps produce as they go, as
+dicts (the graph passes LangGraph's stream writer, so they arrive with ``stream_mode="custom"``):
+
+    {"kind": "token", "run_id": ..., "text": "..."}          a piece of the answer, as generated
+    {"kind": "part", "run_id": ..., "done": i, "parts": n}   a summary's parts: i of n summarized
+
 Actions only ever append to the reader's context (see ``adactx.reader``), so a T-step episode costs
 about one read of its final context. Every action appends one ``Step`` to ``state["steps"]``, charged
 with all the reader computed since the previous step: the first step also pays for the prompt head
@@ -16,7 +22,13 @@ with all the reader computed since the previous step: the first step also pays f
 
 from __future__ import annotations
 
+import inspect
+import re
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 from adactx.graphs.context import ControllerContext
@@ -25,6 +37,8 @@ from adactx.graphs.state import ACTIONS, Action, ControllerState, Observation, P
 from adactx.types import Step, Usage
 
 SUMMARY_TASKS = ("summary",)
+PART_INSTRUCTION = "Summarize this part of the document."
+Writer = Callable[[dict[str, Any]], None]  # receives the stream events above (LangGraph's StreamWriter)
 
 
 # --- derived values (recomputed on resume, never persisted) ---------------------------------------
@@ -134,13 +148,13 @@ def observe(state: ControllerState, ctx: ControllerContext) -> Observation:
 
 
 # --- actions -------------------------------------------------------------------------------------
-def apply_action(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
+def apply_action(state: ControllerState, ctx: ControllerContext, action: Action, write: Writer | None = None) -> dict:
     handler = {
         "retrieve": _retrieve,
         "extend": _extend,
         "refine": _refine,
-        "answer": _answer,
-        "summarize": _summarize,
+        "answer": partial(_answer, write=write),
+        "summarize": partial(_summarize, write=write),
     }[action.name]
     t0 = time.perf_counter()
     update = handler(state, ctx, action)
@@ -249,53 +263,100 @@ def _refine(state: ControllerState, ctx: ControllerContext, action: Action) -> d
     return _add_pieces(state, ctx, pieces)
 
 
-def _answer(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
-    gen = ensure_session(state, ctx).answer(answer_tokens(state, ctx))
+def _answer(state: ControllerState, ctx: ControllerContext, action: Action, write: Writer | None = None) -> dict:
+    on_token = _token_writer(write, state["run_id"])
+    gen = answer_streaming(ensure_session(state, ctx), answer_tokens(state, ctx), on_token)
     return {"answer": gen.text, "_confidence": gen.mean_logprob, "_draft": gen.text}
 
 
-def _summarize(state: ControllerState, ctx: ControllerContext, action: Action) -> dict:
-    """Hierarchical summary: summarize parts of the document, then summarize the summaries."""
-    s = ctx.settings
+def _token_writer(write: Writer | None, run_id: str) -> Callable[[str], None] | None:
+    if write is None:
+        return None
+    return lambda text: write({"kind": "token", "run_id": run_id, "text": text})
+
+
+def answer_streaming(session, max_new_tokens: int, on_token: Callable[[str], None] | None):
+    """``session.answer``, its text passed to ``on_token`` as generated where the session can stream
+    (``HFReaderSession``), else in one piece when it is done (the HTTP reader, the memo, an app's own)."""
+    if on_token is None:
+        return session.answer(max_new_tokens)
+    if "on_token" in inspect.signature(session.answer).parameters:
+        return session.answer(max_new_tokens, on_token=on_token)
+    gen = session.answer(max_new_tokens)
+    if gen.text:
+        on_token(gen.text)
+    return gen
+
+
+def _summary_parts(ctx: ControllerContext) -> list[list]:
+    """The document's chunks in consecutive parts of at most ``part_tokens`` tokens each."""
     parts, current, size = [], [], 0
     for c in ctx.tree.chunks:
-        if current and size + c.n_tokens > s.part_tokens:
+        if current and size + c.n_tokens > ctx.settings.part_tokens:
             parts.append(current)
             current, size = [], 0
         current.append(c)
         size += c.n_tokens
-    if current:
-        parts.append(current)
+    return parts + ([current] if current else [])
+
+
+def _summarize(state: ControllerState, ctx: ControllerContext, action: Action, write: Writer | None = None) -> dict:
+    """Hierarchical summary: summarize parts of the document, then summarize the summaries."""
+    s, run_id = ctx.settings, state["run_id"]
+    parts = _summary_parts(ctx)
     total, read, summaries, pieces = Usage(), 0, [], []
-    for part in parts:
-        part_tokens = sum(c.n_tokens for c in part)
-        if read + part_tokens > s.budget:
+    for i, part in enumerate(parts):
+        if write:
+            write({"kind": "part", "run_id": run_id, "done": i, "parts": len(parts)})
+        if read + sum(c.n_tokens for c in part) > s.budget:
             break
-        session = ctx.reader.session("Summarize this part of the document.", "summary")
+        session = ctx.reader.session(PART_INSTRUCTION, "summary")
         for c in part:
             if c.n_tokens + 2 > session.room(s.summary_tokens + 8):
                 break
-            read += session.append("\n" + c.text)
+            session.append("\n" + c.text)
+            read += c.n_tokens  # document tokens (the chunk's own count: a separator is no document text)
             pieces.append(_chunk_piece(ctx, c.chunk_id))
-        gen = session.answer(s.summary_tokens)
-        summaries.append(gen.text)
+        summaries.append(without_scaffolding(session.answer(s.summary_tokens).text))
         total = total + session.usage
-    final = ctx.reader.session(question_of(state), "summary")
-    for i, text in enumerate(summaries):
-        part_text = f"\nPart {i + 1}: {text}"
-        if ctx.reader.count_tokens(part_text) + 2 <= final.room(s.summary_tokens + 8):
-            final.append(part_text)
-    gen = final.answer(s.summary_tokens)
-    total = total + final.usage
+    if write:
+        write({"kind": "part", "run_id": run_id, "done": len(summaries), "parts": len(parts)})
+    gen, final_usage = _combine(state, ctx, summaries, _token_writer(write, run_id))
     return {
         "answer": gen.text,
         "pieces": [*state.get("pieces", []), *pieces],
         "context_tokens": read,
         "_added": pieces,
-        "_extra_usage": total,
+        "_extra_usage": total + final_usage,
         "_confidence": gen.mean_logprob,
         "_note": f"{len(summaries)} of {len(parts)} parts summarized, then combined",
     }
+
+
+def _combine(state: ControllerState, ctx: ControllerContext, summaries: list[str], on_token) -> tuple[Any, Usage]:
+    """The final summary over the parts' summaries (one paragraph each, no labels the reader could echo)."""
+    s = ctx.settings
+    final = ctx.reader.session(question_of(state), "summary")
+    for text in summaries:
+        if text and ctx.reader.count_tokens("\n" + text) + 2 <= final.room(s.summary_tokens + 8):
+            final.append("\n" + text)
+    gen = final.answer(s.summary_tokens)
+    text = without_scaffolding(gen.text, question_of(state))
+    if on_token is not None and text:
+        on_token(text)  # sent once it is clean: a streamed echo of the prompt could not be taken back
+    return replace(gen, text=text), final.usage
+
+
+_SCAFFOLD = re.compile(r"(?i)\b(?:part \d+\s*[:)]|summary\s*:)\s*")  # "Part 2:", "Part 2)", "Summary:"
+
+
+def without_scaffolding(text: str, *instructions: str) -> str:
+    """The reader's summary without what it echoed of the prompt: the part instruction, the user's
+    instruction, "Part N:" / "Part N)" / "Summary:" labels (a plain "part 3 of" stays)."""
+    for instruction in (PART_INSTRUCTION, *instructions):
+        if instruction:
+            text = re.sub(re.escape(instruction.strip()), "", text, flags=re.IGNORECASE)
+    return _SCAFFOLD.sub("", text).strip()
 
 
 def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[Action, str]:
@@ -307,6 +368,6 @@ def valid_or_answer(action: Action, mask: dict[str, bool], task: str) -> tuple[A
 
 
 __all__ = [
-    "ACTIONS", "action_mask", "addable_tokens", "apply_action", "charge_usage", "ensure_session", "observe",
-    "valid_or_answer",
+    "ACTIONS", "action_mask", "addable_tokens", "answer_streaming", "apply_action", "charge_usage",
+    "ensure_session", "observe", "valid_or_answer", "without_scaffolding",
 ]

@@ -65,7 +65,8 @@ def policy_node(state: ControllerState, runtime: Runtime[ControllerContext]) -> 
 
 def _action_node(name: str):
     def node(state: ControllerState, runtime: Runtime[ControllerContext]) -> dict:
-        update = apply_action(state, runtime.context, Action(name, state.get("next_amount")))
+        # the stream writer is a no-op unless the caller streams with stream_mode="custom"
+        update = apply_action(state, runtime.context, Action(name, state.get("next_amount")), runtime.stream_writer)
         if name in ("answer", "summarize"):
             runtime.context.release(state["run_id"])
         return update
@@ -79,7 +80,12 @@ def _route(state: ControllerState) -> str:
 
 
 def build_controller(checkpointer: Any = None):
-    """The per-query controller graph (compiled)."""
+    """The per-query controller graph (compiled): input ``initial_state(run_id, question, task)``,
+    context a ``ControllerContext`` (``ContextManager.controller_context(doc)`` builds one).
+
+    Leave ``checkpointer`` None to embed it in another graph (it then uses the parent's). While it runs,
+    ``stream_mode="custom"`` yields the answer's text as it is generated (see ``adactx.graphs.actions``).
+    """
     g = StateGraph(ControllerState, context_schema=ControllerContext)
     g.add_node("observe", observe_node)
     g.add_node("policy", policy_node)

@@ -52,7 +52,9 @@ def question_of(state: ControllerState) -> str:
     return state.get("question") or state.get("query", "")
 
 
-def initial_state(run_id: str, question: str, task: str) -> ControllerState:
+def initial_state(run_id: str, question: str, task: str = "qa") -> ControllerState:
+    """The controller's input for one question: ``task`` is qa | query_summary | summary;
+    ``run_id`` keys the run's live reader session in the context (unique per concurrent run)."""
     return ControllerState(
         run_id=run_id,
         question=question,

@@ -65,11 +65,14 @@ def tiny_llama(vocab_size: int | None = None, seed: int = 0, **overrides):
     return LlamaForCausalLM(LlamaConfig(**cfg)).eval()
 
 
-def tiny_reader(max_context: int = 512, seed: int = 0):
+def tiny_reader(max_context: int = 512, seed: int = 0, **overrides):
+    """``overrides`` go to the model config; ``initializer_range=0.2`` makes a model that answers with
+    varied tokens (the default one repeats a whitespace token, so its answers decode to "")."""
     from adactx.reader import HFReader
 
     tok = tiny_tokenizer()
-    return HFReader(tiny_llama(len(tok), seed=seed, max_position_embeddings=max_context), tok, name="tiny")
+    model = tiny_llama(len(tok), seed=seed, max_position_embeddings=max_context, **overrides)
+    return HFReader(model, tok, name="tiny")
 
 
 def write_marker(path: str) -> str:

@@ -1,8 +1,9 @@
 """The `adactx` command line: a Typer app whose commands live one module per concern.
 
-    sessions.py  ask, summarize, trace list/show       (graphs + reader)
+    sessions.py  ask, summarize, trace list/show       (graphs + reader); live.py prints a running one
+    render.py    tables that read well at 80 columns
     data.py      data list/show/stats                  (loaders, metrics)
-    train.py     train longlora (and train ppo)        (kernels, rl)
+    train.py     train longlora, sft, features, ppo, grpo (kernels, rl)
     evaluate.py  eval (policies), eval perplexity/passkey
 
 Commands import heavy libraries inside their bodies so that `adactx --help` stays fast. Errors that
@@ -17,6 +18,25 @@ import typer
 
 from adactx.cli import data, evaluate, sessions, train
 from adactx.errors import AdactxError
+
+
+def _flags_shown_as_flags() -> None:
+    """Typer 0.29 labels every boolean flag ``<bool>`` in ``--help`` (``--json <bool>``), as if it took a
+    value; a flag takes none, so its type column is left empty (``--json   The whole trace as JSON.``)."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "adactx_flags", False):  # another Typer, or already done
+        return
+
+    def display_type_rich(self, ctx):
+        return "" if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    display_type_rich.adactx_flags = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_shown_as_flags()
 
 app = typer.Typer(
     name="adactx",

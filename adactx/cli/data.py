@@ -1,8 +1,8 @@
 """`adactx data list|show|stats`: the registered sets, a few examples, length/evidence statistics.
 
 adactx data list                           # sets, splits, example counts
-adactx data show qmsum:val --n 3           # a table: doc tokens, query, reference, evidence share
-adactx data stats --out docs/figures       # histograms (PNG) + a summary table
+adactx data show qmsum:val --n 3           # per example: doc tokens, query, reference, evidence share
+adactx data stats --out docs/figures       # histograms (PNG) + two summary tables (lengths, evidence)
 """
 
 from __future__ import annotations
@@ -42,14 +42,10 @@ def list_command(
     ] = True,
 ) -> None:
     """List the data sets, their splits and example counts (generated sets: built on demand)."""
-    from rich.console import Console
-    from rich.table import Table
-
+    from adactx.cli.render import columns_table
     from adactx.data import list_sets
 
-    table = Table(title="adactx data sets")
-    for column in ("set", "task", "splits: examples", "what"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for dataset in list_sets():
         if dataset.generated:
             splits = ", ".join(dataset.splits) + ": generated"
@@ -57,8 +53,9 @@ def list_command(
             splits = "\n".join(
                 f"{split}: {_count(f'{dataset.name}:{split}') if counts else '-'}" for split in dataset.splits
             )
-        table.add_row(dataset.name, dataset.task, splits, dataset.description)
-    Console().print(table)
+        rows.append((dataset.name, dataset.task, splits, dataset.description))
+    headers = ("set", "task", "splits: examples", "what")
+    _console().print(columns_table(headers, rows, whole={"set", "task"}, title="adactx data sets"))
 
 
 def _clip(text: str, width: int) -> str:
@@ -74,31 +71,43 @@ def show_command(
     ] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Sample / generation seed.")] = 0,
 ) -> None:
-    """Show examples as a table: document length in reader tokens, query, reference, evidence share."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """Show examples: document length in reader tokens, query, reference, evidence share."""
     from adactx.data import load
-    from adactx.data.stats import evidence_share
     from adactx.reader import load_tokenizer
 
     tokenizer = load_tokenizer()
     examples = load(spec, n=n, seed=seed, tokenizer=tokenizer)
-    table = Table(title=f"{spec}: {len(examples)} example(s), seed {seed}")
-    for column in ("id", "doc tokens", "query", "reference", "evidence share"):
-        table.add_column(column, overflow="fold")
+    console = _console()
+    console.print(f"[bold]{spec}[/]: {len(examples)} example(s), seed {seed}", highlight=False)
     for ex in examples:
-        tokens = sum(len(tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in ex.documents)
-        query = ex.query + ("".join(f"\n{o}" for o in ex.options) if ex.options else "")
-        share = f"{evidence_share(ex):.1%} ({len(ex.evidence)} spans)" if ex.evidence else "-"
-        table.add_row(
-            ex.example_id,
-            str(tokens),
-            _clip(query, 240) if not ex.options else query,
-            _clip(" | ".join(ex.references), 200),
-            share,
-        )
-    Console().print(table)
+        _print_example(console, ex, tokenizer)
+
+
+def _print_example(console, ex, tokenizer) -> None:
+    """One example as a header line and labelled, wrapped fields (reads at any terminal width)."""
+    from rich.rule import Rule
+    from rich.table import Table
+
+    from adactx.data.stats import evidence_share
+
+    tokens = sum(len(tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in ex.documents)
+    spans = f"{len(ex.evidence)} span{'s' if len(ex.evidence) != 1 else ''}"
+    share = f"evidence {evidence_share(ex):.1%} of the document ({spans})" if ex.evidence else "no evidence spans"
+    console.print(Rule(style="dim"))
+    console.print(f"[bold]{ex.example_id}[/]  {tokens:,} doc tokens  {share}", highlight=False)
+    fields = Table.grid(padding=(0, 1))
+    fields.add_column(style="cyan", no_wrap=True)
+    fields.add_column(overflow="fold")
+    query = ex.query + ("".join(f"\n{o}" for o in ex.options) if ex.options else "")
+    fields.add_row("query", query if ex.options else _clip(query, 240))
+    fields.add_row("reference", _clip(" | ".join(ex.references), 200))
+    console.print(fields)
+
+
+def _console():
+    from adactx.cli.render import console
+
+    return console()
 
 
 @app.command("stats")
@@ -110,10 +119,7 @@ def stats_command(
     n: Annotated[int, typer.Option("--n", help="Examples per set (0 = all; generated: default size).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Sample / generation seed.")] = 0,
 ) -> None:
-    """Document-length and evidence-position histograms per set (PNG), and a summary table."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """Document-length and evidence-position histograms per set (PNG), and two summary tables."""
     from adactx.data import load
     from adactx.data.stats import DEFAULT_STATS_SPECS, plot_histograms, set_stats
     from adactx.reader import load_tokenizer
@@ -121,15 +127,39 @@ def stats_command(
     tokenizer = load_tokenizer()
     specs = [s.strip() for s in sets.split(",") if s.strip()] or list(DEFAULT_STATS_SPECS)
     all_stats = [set_stats(s, load(s, n=n or None, seed=seed, tokenizer=tokenizer), tokenizer) for s in specs]
-    table = Table(title="document lengths (reader tokens) and gold evidence")
+    console = _console()
     rows = [s.summary() for s in all_stats]
-    for column in rows[0]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *[f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v)) for v in row.values()]
-        )
-    console = Console()
-    console.print(table)
+    for title, columns in STATS_TABLES:
+        console.print(_stats_table(title, columns, rows))
     for path in plot_histograms(all_stats, out):
         console.print(f"wrote {path}")
+
+
+# (title, [(header, key in SetStats.summary())]): two tables, so each fits 80 columns
+STATS_TABLES = (
+    ("document lengths (reader tokens)", [
+        ("set", "set"), ("examples", "examples"), ("documents", "documents"),
+        ("median tokens", "tokens_median"), ("p90 tokens", "tokens_p90"),
+    ]),
+    ("gold evidence: share of the document, position (0 = start, 1 = end)", [
+        ("set", "set"), ("with evidence", "with_evidence"), ("evidence share", "evidence_share"),
+        ("median position", "evidence_pos_median"), ("first third", "evidence_first_third"),
+        ("last third", "evidence_last_third"),
+    ]),
+)
+
+
+def _stats_table(title: str, columns: list[tuple[str, str]], rows: list[dict]):
+    from adactx.cli.render import columns_table
+
+    headers = [header for header, _ in columns]
+    cells = [[_cell(row[key]) for _, key in columns] for row in rows]
+    return columns_table(headers, cells, numeric=set(headers) - {"set"}, whole={"set"}, title=title)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 100 else f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)

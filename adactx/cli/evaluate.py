@@ -97,10 +97,24 @@ def _run_and_print(cfg, spec, out: str | None, memo: str | None, threads: int) -
     check_data_spec(cfg.data)  # an unknown set fails before the reader loads or `out` is written
     examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
     out = out or _default_out(cfg.data)
+    print(f"run directory: {out}", flush=True)  # first: where the records land while it runs
     set_threads(threads)
     summary = _run_with_progress(cfg, out, memo, reader=make_reader(spec), examples=examples)
-    print(summary["table"])
+    _print_tables(summary["table"])
     print(f"\nrun directory: {out}")
+
+
+def _print_tables(markdown: str) -> None:
+    """The tables rendered by rich in a terminal; the markdown as it is when stdout is a file or a pipe
+    (the run directory's summary.md holds the same markdown)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console()
+    if console.is_terminal:
+        console.print(Markdown(markdown))
+    else:
+        print(markdown)
 
 
 def _user_examples(cfg):
@@ -120,7 +134,14 @@ def _default_out(data: str) -> str:
 
 
 def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=None) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from adactx.rl.evaluate import run_eval
 
@@ -129,6 +150,8 @@ def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=No
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         TextColumn("{task.fields[note]}"),
     ) as bar:
         total = len(examples) if examples is not None else cfg.n

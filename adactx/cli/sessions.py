@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from adactx.cli import reader_options as ro
+from adactx.cli.live import LiveAnswer
 from adactx.cli.options import option
 from adactx.config import DEFAULT_ENCODER, DEFAULT_POLICY, ControllerSettings, DocumentSettings
 from adactx.errors import AdactxError
@@ -57,58 +58,34 @@ def register(app: typer.Typer) -> None:
 
 
 def _console():
-    from rich.console import Console
+    from adactx.cli.render import console
 
-    return Console()
-
-
-def _step_printer(console):
-    def show(step) -> None:
-        conf = "" if step.confidence is None else f" conf {step.confidence:+.2f}"
-        added = f"+{len(step.chunks_added)} chunks" if step.chunks_added else ""
-        console.print(  # one line of at most ~75 characters per step
-            f"  [cyan]{step.index + 1:>2}[/] {step.action:<9} {added:<10} context {step.context_tokens:>5}"
-            f"  computed {step.usage.tokens_computed:>5}{conf} {step.latency_s:>5.1f}s",
-            highlight=False,
-        )
-
-    return show
+    return console()
 
 
 def _run(doc: Path, questions: list[str], task: str, policy: str, budget: int, max_steps: int | None,
          index_dir: Path | None = None, threads: int | None = None, **cm_options):
+    import uuid
+
     from adactx.api import ContextManager, check_questions
     from adactx.threads import set_threads
 
     check_questions(questions)  # fail before minutes of loading, not after
     set_threads(threads)
     console = _console()
+    cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)  # checks, loads nothing
+    session_id = uuid.uuid4().hex[:10]
+    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
+    console.print(f"run id: [bold]{session_id}[/]  (adactx trace show {session_id})", highlight=False)
     with console.status("loading reader, chunking and indexing the document…"):
-        cm = ContextManager(policy=policy, budget=budget, max_steps=max_steps, **cm_options)
         doc_id = cm.add(doc, index_dir=index_dir)
 
     def progress(i: int, n: int, question: str) -> None:
         console.print(f"[bold]{i + 1}/{n}[/] {question}", highlight=False)
 
-    results = cm.ask_many(questions, doc_id, task=task, progress=progress, on_step=_step_printer(console))
-    for result in results:
-        _print_result(console, result)
-    # "run id" is what the CLI calls a session's id (`adactx trace list|show|resume RUN_ID`)
-    console.print(f"run id: [bold]{results[0].session_id}[/]  (adactx trace show {results[0].session_id})")
-
-
-def _print_result(console, result) -> None:
-    from rich.panel import Panel
-
-    t, u = result.trace, result.trace.usage
-    share = min(t.context_tokens / max(t.doc_tokens, 1), 1.0)  # separators may add a token or two
-    console.print(Panel(result.answer or "[dim](empty answer)[/]", title=t.question[:80], expand=False))
-    console.print(
-        f"read {t.context_tokens} of {t.doc_tokens} document tokens ({share:.0%}) in {len(t.steps)} steps "
-        f"({t.stop_reason}); reader computed {u.tokens_computed}, reused {u.tokens_reused} from cache, "
-        f"generated {u.tokens_generated}; {u.flops / 1e9:.1f} GFLOPs",
-        highlight=False,
-    )
+    live = LiveAnswer(console)
+    cm.ask_many(questions, doc_id, task=task, session_id=session_id, progress=progress,
+                on_step=live.step, on_event=live.event, on_result=live.result)
 
 
 def ask(
@@ -199,8 +176,7 @@ def _saver(db: Path | None):
 @trace_app.command("list")
 def trace_list(db: Path = DB_OPT, json_out: bool = typer.Option(False, "--json", help="JSON lines.")) -> None:
     """List persisted sessions, newest first."""
-    from rich.table import Table
-
+    from adactx.cli.render import columns_table
     from adactx.graphs.graph import list_sessions
 
     rows = list_sessions(_saver(db))
@@ -208,11 +184,16 @@ def trace_list(db: Path = DB_OPT, json_out: bool = typer.Option(False, "--json",
         for row in rows:
             typer.echo(json.dumps(row))
         return
-    table = Table("run id", "document", "task", "policy", "done", "updated")
-    for r in rows:
-        table.add_row(r["session_id"], str(r["doc"])[-40:], r["task"], r["policy"],
-                      f"{r['done']}/{r['questions']}", r["updated"][:19])
+    cells = [(r["session_id"], Path(str(r["doc"])).name, r["task"], r["policy"], f"{r['done']}/{r['questions']}",
+              _short_time(r["updated"])) for r in rows]
+    headers = ("run id", "document", "task", "policy", "done", "updated")
+    table = columns_table(headers, cells, numeric={"done"}, whole={"run id", "updated"})
     _console().print(table if rows else "no sessions yet: run `adactx ask DOC QUESTION`")
+
+
+def _short_time(stamp: str) -> str:
+    """``2026-12-01T03:47:12.345+00:00`` -> ``2026-12-01 03:47`` (fits a narrow terminal)."""
+    return stamp[:16].replace("T", " ")
 
 
 @trace_app.command("show")
@@ -230,29 +211,38 @@ def trace_show(
                                                           "questions", "results", "partial", "pending")}))
         return
     console = _console()
-    console.print(f"[bold]{run_id}[/]  {values.get('doc_path') or values['doc_id']}  policy {values['policy']}")
+    console.print(f"run [bold]{run_id}[/]  policy {values['policy']}  task {values.get('task', 'qa')}", highlight=False)
+    console.print(f"document {values.get('doc_path') or values['doc_id']}", highlight=False, markup=False)
     for trace in values.get("results", []):
         _print_steps(console, trace, done=True)
     if values.get("partial"):
         _print_steps(console, values["partial"], done=False)
+    console.print(STEP_LEGEND, style="dim", highlight=False)
+
+
+STEP_HEADERS = ("#", "action", "chunks added", "context", "computed", "reused", "gen", "conf", "secs")
+STEP_LEGEND = (
+    "context: document tokens in the reader's context after the step; computed / reused / gen: tokens "
+    "the reader computed, took from its KV cache, generated; conf: mean log-prob of the draft or answer"
+)
 
 
 def _print_steps(console, trace: dict, done: bool) -> None:
-    from rich.table import Table
+    from adactx.cli.render import columns_table
 
     question = trace.get("question") or trace.get("query", "")  # `query`: saved before the rename
     title = question if done else f"{question}  [yellow](interrupted: `adactx trace resume`)[/]"
-    table = Table("#", "action", "chunks added", "context tok", "computed", "reused", "generated",
-                  "confidence", "latency", title=title, title_justify="left")
+    rows = []
     for s in trace.get("steps", []):
         u = s["usage"]
-        conf = "" if s.get("confidence") is None else f"{s['confidence']:+.3f}"
+        conf = "" if s.get("confidence") is None else f"{s['confidence']:+.2f}"
         added = ",".join(map(str, s["chunks_added"][:8])) + ("…" if len(s["chunks_added"]) > 8 else "")
-        table.add_row(str(s["index"] + 1), s["action"], added, str(s["context_tokens"]), str(u["tokens_computed"]),
-                      str(u["tokens_reused"]), str(u["tokens_generated"]), conf, f"{s['latency_s']:.2f}s")
-    console.print(table)
+        rows.append((s["index"] + 1, s["action"], added, s["context_tokens"], u["tokens_computed"],
+                     u["tokens_reused"], u["tokens_generated"], conf, f"{s['latency_s']:.2f}"))
+    numeric = set(STEP_HEADERS) - {"action", "chunks added"}
+    console.print(columns_table(STEP_HEADERS, rows, numeric=numeric, whole={"action"}, title=title))
     if done:
-        console.print(f"answer: {trace.get('answer', '')}", highlight=False)
+        console.print(f"answer: {trace.get('answer', '')}", highlight=False, markup=False)
 
 
 @trace_app.command("resume")
@@ -279,8 +269,7 @@ def trace_resume(
     cm = ContextManager(model=model, db=db, index_kind=index, encoder=encoder, settings=settings, reader=spec)
     if doc is not None:
         cm.add(doc)
-    results = cm.resume(run_id, on_step=_step_printer(console))
+    live = LiveAnswer(console)
+    results = cm.resume(run_id, on_step=live.step, on_event=live.event, on_result=live.result)
     if not results:
         raise AdactxError(f"run {run_id}: nothing to resume")
-    for result in results:
-        _print_result(console, result)

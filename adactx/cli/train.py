@@ -14,9 +14,10 @@ import typer
 from adactx.cli.config_args import ConfigOption, PrintConfigOption, config_command, load_train_config
 
 app = typer.Typer(
-    help="Train: extend the reader's window with LongLoRA, fine-tune it (SFT); train the controller policy. "
-         "Each command takes --config FILE and overrides of any config field (--FIELD VALUE); "
-         "TensorBoard logs go to OUTPUT_DIR/runs unless report_to = none.",
+    help="Train the reader (LongLoRA window extension, SFT) or a context policy (features, PPO, GRPO).\n\n"
+    "Each command reads a config file (see its --help), takes overrides of any config field (--FIELD VALUE), "
+    "checkpoints as it goes and resumes when run again. TensorBoard logs go to OUTPUT_DIR/runs unless "
+    "report_to = none.",
     no_args_is_help=True,
 )
 NoProgress = Annotated[bool, typer.Option("--no-progress", help="No progress bar (one log line per step).")]

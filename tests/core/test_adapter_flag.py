@@ -48,8 +48,14 @@ def _cli(capsys, *args):
     return info.value.code or 0, out.out, out.err
 
 
-def _answer(out: str) -> str:
-    return out.split("run id:")[0].split("read ")[0]
+def _answer(capsys, out: str, db) -> tuple:
+    """The run's answer and its steps' confidences, as saved (the run id is the output's first line)."""
+    import json
+
+    run_id = out.split("run id:")[1].split()[0]
+    _, shown, _ = _cli(capsys, "trace", "show", run_id, "--db", db, "--json")
+    (trace,) = json.loads(shown)["results"]
+    return trace["answer"], [step["confidence"] for step in trace["steps"]]
 
 
 def test_ask_uses_the_adapter(capsys, model_dir, adapter_dir, tmp_path, tmp_cache):
@@ -61,7 +67,7 @@ def test_ask_uses_the_adapter(capsys, model_dir, adapter_dir, tmp_path, tmp_cach
     assert code == 0, err
     code, adapted, err = _cli(capsys, "ask", doc, "What about the battery?", *opts, "--adapter", adapter_dir)
     assert code == 0, err
-    assert _answer(plain) != _answer(adapted)
+    assert _answer(capsys, plain, tmp_path / "s.sqlite") != _answer(capsys, adapted, tmp_path / "s.sqlite")
     code, _, err = _cli(capsys, "ask", doc, "What about the battery?", *opts, "--adapter", tmp_path / "none")
     assert code != 0 and "--adapter" in err and "adapter_config.json" in err
 

@@ -94,8 +94,8 @@ def test_resume_keeps_the_facades_budget_and_the_session_records_its_own(tmp_pat
     doc = cm.add_text(TEXT, "doc")
     with pytest.raises(RuntimeError):
         cm.ask_many(["What about topic 3?"], doc, session_id="s1")
-    assert "budget" not in load_session(cm.checkpointer(), "s1")
-    assert recorded_settings(cm.checkpointer(), "s1")["budget"] == 300
+    assert "budget" not in load_session(cm.saver(), "s1")
+    assert recorded_settings(cm.saver(), "s1")["budget"] == 300
     policy.armed = False
     cm2 = ContextManager(budget=200, max_steps=5, **opts)
     cm2.add_text(TEXT, "doc")

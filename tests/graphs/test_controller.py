@@ -141,17 +141,17 @@ def test_sessions_persist_list_and_resume(tmp_path, tmp_cache):
     doc = cm.add_text(TEXT, "doc")
     with pytest.raises(RuntimeError, match="simulated crash"):
         cm.ask_many(["What about the battery?", "And the price?"], doc, session_id="s1")
-    saved = load_session(cm.checkpointer(), "s1")
+    saved = load_session(cm.saver(), "s1")
     assert saved["pending"] and saved["partial"]["steps"][0]["action"] == "retrieve"
     policy.armed = False
     results = cm.resume("s1", doc)
     assert [r.trace.query for r in results] == ["What about the battery?", "And the price?"]
     first = results[0].trace
     assert [s.action for s in first.steps] == ["retrieve", "retrieve", "answer"]
-    rows = list_sessions(cm.checkpointer())
+    rows = list_sessions(cm.saver())
     assert rows[0]["session_id"] == "s1" and rows[0]["done"] == 2
     with pytest.raises(AdactxError, match="unknown run id"):
-        load_session(cm.checkpointer(), "nope")
+        load_session(cm.saver(), "nope")
 
 
 def _fed_back(generated: int, max_new: int) -> int:

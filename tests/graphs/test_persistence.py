@@ -29,7 +29,7 @@ def session_db(tmp_path, tmp_cache):
     doc.write_text(DOC)
     cm = _cm(tmp_path / "s.sqlite")
     cm.ask_many(["What about the battery?"], cm.add(doc), session_id="s1")
-    cm.checkpointer().conn.close()
+    cm.saver().conn.close()
     return tmp_path / "s.sqlite", doc
 
 
@@ -136,7 +136,7 @@ def test_session_records_an_absolute_path_and_resumes_from_another_directory(tmp
                         budget=200, max_steps=3, chunk_tokens=24, db=tmp_path / "s.sqlite")
     with pytest.raises(RuntimeError, match="simulated crash"):
         cm.ask_many(["What about the battery?"], cm.add("doc.txt"), session_id="s2")
-    values = load_session(cm.checkpointer(), "s2")
+    values = load_session(cm.saver(), "s2")
     assert values["doc_path"] == str(tmp_path / "work" / "doc.txt") and values["pending"]
     monkeypatch.chdir(tmp_path)
     policy.armed = False
