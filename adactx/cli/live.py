@@ -58,7 +58,10 @@ class LiveAnswer:
         from rich.cells import cell_len, chop_cells
 
         width = max(self.console.width, 20)
-        piece = piece.replace("\r", "").replace("\t", " ")  # a tab would print as up to 8 columns
+        piece = piece.replace("\t", " ")  # a tab would print as up to 8 columns
+        # a model's text may hold control characters (escape sequences, \r, \x0b...): never send them to
+        # the terminal, where they would move the cursor or recolour what follows
+        piece = "".join(c for c in piece if c == "\n" or c.isprintable())
         for part in re.split(r"(\n| +)", piece):
             if part == "\n" or (part.strip() and self.column and self.column + cell_len(part) > width):
                 self.console.print()
@@ -95,7 +98,11 @@ class LiveAnswer:
     def result(self, result) -> None:
         self._end_text()
         if not self.streamed:
-            self.console.print("answer: " + (result.answer or "[dim](empty answer)[/]"), highlight=False)
+            if result.answer:  # the model's text is not markup: "[red]" in an answer prints as written
+                text = "".join(c for c in result.answer if c == "\n" or c.isprintable())
+                self.console.print("answer: " + text, markup=False, highlight=False)
+            else:
+                self.console.print("answer: [dim](empty answer)[/]", highlight=False)
         self.streamed = False
         _print_result(self.console, result)
 
