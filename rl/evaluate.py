@@ -9,6 +9,8 @@ The evaluation's other jobs live one module each:
     eval_examples.py  load_examples (a seeded sample of a file-backed set, or a generated suite)
     eval_features.py  per-example features, evidence recall, the record written per outcome
     run_dir.py        RunDir (config.json, records.jsonl appended as each finishes, memo counters)
+    eval_workers.py   Parallelism: --workers N processes over the examples (one run directory, one memo)
+    shards.py         --shard i/N for cluster schedulers, and merging shards' run directories
     eval_tables.py    the statistics over the records (bootstrap CIs, paired differences, oracle, cross-fit)
     eval_report.py    the markdown rendering of those tables
     plots.py          the figures (Pareto plot, decision pictures)
@@ -144,22 +146,47 @@ def run_eval(
     progress=None,
     examples=None,
     select_examples=None,
+    parallel=None,
 ) -> dict:
     """Run (or resume) the evaluation into ``out`` and return the summary (also written there).
     With ``cfg.select_on`` the selection split runs first into ``out/select-SPLIT`` (``select_examples``
-    stand in for its examples, as ``examples`` do for the reported split)."""
-    from adactx.reader import load_reader
+    stand in for its examples, as ``examples`` do for the reported split). ``parallel``
+    (``eval_workers.Parallelism``): worker processes (``--workers N``) or one shard of the examples
+    (``--shard i/N``); the default is this process, every example."""
+    from adactx.rl.eval_workers import Parallelism
 
+    par = parallel or Parallelism()
     if examples is None:
         check_data_spec(cfg.data)  # an unknown data set fails before the run directory or the reader
+    par.check(reader, encoder)
+    reader = reader if reader is not None else par.server_reader()  # a server's client costs nothing
     cfg = with_summary_length(cfg, reader)
     run = RunDir(out, cfg)  # first: a mismatched run directory fails before any loading
-    base_reader = reader or load_reader(cfg.model, adapter=cfg.adapter)
+    base_reader = reader if reader is not None else par.parent_reader(cfg)
     if cfg.select_on:
-        select_settings(cfg, out, base_reader, encoder, memo_path, progress, select_examples)
-    h = build_harness(cfg, run, base_reader, encoder, memo_path)
-    examples = examples if examples is not None else load_examples(cfg, base_reader.tokenizer)
+        select_settings(cfg, out, base_reader, encoder, memo_path, progress, select_examples, par)
+    examples = examples if examples is not None else load_examples(cfg, par.tokenizer(base_reader))
+    examples = par.shard.take(examples) if par.shard else examples
     t_start = time.perf_counter()
+    if par.workers > 1:
+        from adactx.rl.eval_workers import run_workers
+
+        counters = run_workers(cfg, run, examples, par, memo_path, progress)
+    else:
+        counters = run_here(cfg, run, base_reader, encoder, memo_path, examples, progress)
+    summary = aggregate_tables(out, cfg)
+    add_memo_note(summary, run, counters, time.perf_counter() - t_start)
+    if par.workers > 1:
+        summary["workers"] = counters.processes  # which process ran how many examples
+    write_summary(out, summary)
+    return summary
+
+
+def run_here(cfg: EvalConfig, run: RunDir, reader, encoder, memo_path, examples, progress):
+    """Every example in this process; returns the memo's ``MemoCounters`` for the summary."""
+    from adactx.rl.eval_workers import MemoCounters
+
+    h = build_harness(cfg, run, reader, encoder, memo_path)
     try:
         for i, example in enumerate(examples):
             labels = needed_labels(cfg, example)
@@ -170,10 +197,8 @@ def run_eval(
                 progress(i + 1, len(examples), example.example_id, h.memo.stats())
     finally:
         h.run.close()
-    summary = aggregate_tables(out, cfg)
-    add_memo_note(summary, h, time.perf_counter() - t_start)
-    write_summary(out, summary)
-    return summary
+    stats = h.memo.stats()
+    return MemoCounters(stats["hits"], stats["misses"], h.memo_reader.model_seconds, stats["entries"])
 
 
 def with_summary_length(cfg: EvalConfig, reader=None) -> EvalConfig:
@@ -195,26 +220,36 @@ def with_summary_length(cfg: EvalConfig, reader=None) -> EvalConfig:
     return replace(cfg, summary_tokens=length.tokens, summary_tokens_from=length.describe())
 
 
-def select_settings(cfg: EvalConfig, out, reader, encoder, memo_path, progress, examples) -> dict:
+def select_settings(cfg: EvalConfig, out, reader, encoder, memo_path, progress, examples, par=None) -> dict:
     """Run the asked baselines on the selection split (``out/select-SPLIT``, resumable) and record what
-    it chooses in ``out/selection.json`` (``adactx.rl.selection``)."""
+    it chooses in ``out/selection.json`` (``adactx.rl.selection``). A shard runs the whole selection split
+    (every shard then makes the same choice); workers share it out as they do the reported split."""
     from adactx.rl.selection import save_selection, selection_from_summary, selection_spec
 
     spec = selection_spec(cfg.data, cfg.select_on)
     sel_cfg = replace(cfg, data=spec, policies=tuple(cfg.baselines), sensitivity=False, select_on=None)
+    whole = replace(par, shard=None) if par is not None else None
     summary = run_eval(
-        sel_cfg, Path(out) / f"select-{cfg.select_on}", reader, encoder, memo_path, progress, examples
+        sel_cfg,
+        Path(out) / f"select-{cfg.select_on}",
+        reader,
+        encoder,
+        memo_path,
+        progress,
+        examples,
+        parallel=whole,
     )
     selection = selection_from_summary(summary, cfg.baselines)
     save_selection(out, selection)
     return summary
 
 
-def add_memo_note(summary: dict, h: Harness, run_seconds: float) -> None:
-    """The memo's counters into the summary, and a line about them under its tables."""
-    summary["memo"] = h.memo.stats()
-    summary["memo_run"] = h.run.save_memo_lookups(h.memo.hits, h.memo.misses)
-    summary["model_seconds"] = h.memo_reader.model_seconds
+def add_memo_note(summary: dict, run: RunDir, counters, run_seconds: float) -> None:
+    """The memo's counters (``eval_workers.MemoCounters``) into the summary, and a line about them under
+    its tables."""
+    summary["memo"] = counters.stats()
+    summary["memo_run"] = run.save_memo_lookups(counters.hits, counters.misses)
+    summary["model_seconds"] = counters.model_seconds
     summary["run_seconds"] = run_seconds
     stats, total = summary["memo"], summary["memo_run"]
     summary["table"] += (
