@@ -21,6 +21,11 @@ app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)
 app.command("merge")(eval_merge.merge)
 
+WORKERS_OPT = option(Parallelism, "workers", help="processes over the examples, sharing the memo and --out")
+SHARD_OPT = typer.Option(
+    None, "--shard", help="i/N (0-based): only every N-th example from i, for cluster jobs; then `eval merge`"
+)
+
 
 @app.callback(invoke_without_command=True)
 def evaluate(
@@ -58,19 +63,16 @@ def evaluate(
     select_on: str | None = option(EvalConfig, "select_on"),
     summary_quantile: float = option(EvalConfig, "summary_quantile"),
     threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP + " With --workers: per worker."),
-    workers: int = option(Parallelism, "workers", help="processes over the examples, sharing the memo and --out"),
-    shard: str | None = typer.Option(
-        None, "--shard", help="i/N (0-based): only every N-th example from i, for cluster jobs; then `eval merge`"
-    ),
+    workers: int = WORKERS_OPT,
+    shard: str | None = SHARD_OPT,
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot.
 
     Your own data: `--data mine.jsonl` (or .json / .parquet), one record per example with `document` or
     `documents`, `question`, `answers` (one or many), optional `task` (qa | summary | mc) and `options`;
     `--fields question=query` reads a field from another column. The file is checked before anything loads.
-
-    Many processes: `--workers N` on one machine; `--shard i/N` per cluster job, each into its own `--out`
-    (default runs/<data>-shard-i-of-N), then `adactx eval merge DIR... --out DIR` for the tables of one run.
+    Many processes: `--workers N` on one machine; `--shard i/N` per cluster job (default --out
+    runs/<data>-shard-i-of-N), then `adactx eval merge DIR... --out DIR`: the tables of one run.
     """
     if ctx.invoked_subcommand is not None:
         return
