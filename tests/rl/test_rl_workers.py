@@ -186,3 +186,12 @@ def test_cli_workers_2_equals_workers_1_and_resumes(tmp_path, tmp_cache, capsys)
     code, out, err = run_cli(capsys, *args, "--workers", "2", "--out", tmp_path / "two", "--memo", tmp_path / "m2")
     assert code == 0, err
     assert _records(tmp_path / "two") == two and "run directory:" in out
+
+
+@pytest.mark.slow
+def test_a_failing_worker_stops_the_run_with_its_one_line(tmp_path, tmp_cache):
+    spec = ReaderSpec(model=str(tmp_path / "no-such-model"))
+    with pytest.raises(AdactxError, match=r"eval worker \d: .*no-such-model"):
+        run_eval(replace(CFG, policies=("full",), sensitivity=False, n=2), tmp_path / "r",
+                 memo_path=tmp_path / "m", examples=toy_examples(2), parallel=Parallelism(workers=2, reader_spec=spec))
+    assert read_records(tmp_path / "r" / "records.jsonl") == []
