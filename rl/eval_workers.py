@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from adactx.rl.eval_config import EvalConfig
+from adactx.rl.eval_harness import MemoCounters, build_harness, needed_labels, run_example
 from adactx.rl.run_dir import RunDir
 from adactx.rl.shards import Shard
 
@@ -90,25 +91,8 @@ class Parallelism:
         return reader.tokenizer if reader is not None else load_tokenizer(self.reader_spec.model)
 
 
-@dataclass
-class MemoCounters:
-    """An invocation's memo lookups and model time, over however many processes ran it."""
-
-    hits: int = 0
-    misses: int = 0
-    model_seconds: float = 0.0
-    entries: int = 0
-    processes: list = field(default_factory=list)  # per worker: {"pid": .., "examples": ..}
-
-    def stats(self) -> dict:
-        lookups = self.hits + self.misses
-        rate = self.hits / lookups if lookups else 0.0
-        return {"hits": self.hits, "misses": self.misses, "hit_rate": rate, "entries": self.entries}
-
-
 def run_workers(cfg: EvalConfig, run: RunDir, examples: list, par: Parallelism, memo_path, progress=None):
     """Run the examples still missing records in ``par.workers`` processes; returns their ``MemoCounters``."""
-    from adactx.rl.evaluate import needed_labels
     from adactx.rl.memo import OutcomeMemo
 
     from adactx.reader import cache_dir
@@ -215,8 +199,6 @@ def worker_main(job: dict, worker: int, tasks, results) -> None:
 
 
 def _work(job: dict, worker: int, tasks, results) -> dict:
-    from adactx.rl.evaluate import build_harness, run_example
-
     from adactx.reader_spec import ReaderSpec, make_reader
     from adactx.threads import set_threads
     from adactx.types import Example

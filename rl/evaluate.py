@@ -8,11 +8,13 @@ The evaluation's other jobs live one module each:
     eval_config.py    EvalConfig (what a run runs; its IDENTITY fields must match when resuming)
     eval_examples.py  load_examples (a seeded sample of a file-backed set, or a generated suite)
     eval_features.py  per-example features, evidence recall, the record written per outcome
+    eval_harness.py   the labels an example needs, the harness (memo reader, env), running one example
     run_dir.py        RunDir (config.json, records.jsonl appended as each finishes, memo counters)
     eval_workers.py   Parallelism: --workers N processes over the examples (one run directory, one memo)
     shards.py         --shard i/N for cluster schedulers, and merging shards' run directories
     eval_tables.py    the statistics over the records (bootstrap CIs, paired differences, oracle, cross-fit)
     eval_report.py    the markdown rendering of those tables
+    summary_files.py  summary.md / summary.json and the figures
     plots.py          the figures (Pareto plot, decision pictures)
 
 Run directory:
@@ -29,112 +31,19 @@ the reported tokens and FLOPs are what each policy would have cost on its own, h
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.eval_examples import load_examples
-from adactx.rl.eval_features import evidence_recall, make_record, retrieval_features
+from adactx.rl.eval_features import evidence_recall
+from adactx.rl.eval_harness import needed_labels, run_here
 from adactx.rl.eval_tables import aggregate_tables
+from adactx.rl.eval_workers import Parallelism, run_workers
 from adactx.rl.run_dir import RunDir, read_records
-from adactx.rl.safe_io import LookupJournal, check_data_spec
-from adactx.rl.settings import EpisodeSettings
-
-from adactx.config import values_of
-
-
-# --- running ---------------------------------------------------------------------------------------
-def needed_labels(cfg: EvalConfig, example) -> list[str]:
-    from adactx.rl.oracle import tree_labels
-
-    labels = list(cfg.baselines)
-    if "oracle" in cfg.policies:
-        labels += tree_labels(cfg.oracle_actions, cfg.oracle_depth)
-    if cfg.sensitivity:
-        labels += sensitivity_labels(cfg, example)
-    return list(dict.fromkeys(labels))
-
-
-def sensitivity_labels(cfg: EvalConfig, example) -> list[str]:
-    from adactx.rl.sensitivity import condition_policies
-
-    labels = ["none", *condition_policies(cfg).values()]
-    if example.evidence:
-        labels.append("gold")
-    return labels
-
-
-@dataclass
-class Harness:
-    """What one evaluation invocation runs with: the run directory, the memoized reader, the env."""
-
-    run: RunDir
-    memo: Any  # adactx.rl.memo.OutcomeMemo
-    memo_reader: Any  # adactx.rl.memo.MemoReader over the base reader
-    workspace: Any  # adactx.rl.env.Workspace (chunk tree + index per document)
-    env: Any  # adactx.rl.env.ContextEnv
-    sens_policies: list[str]
-
-
-def build_harness(cfg: EvalConfig, run: RunDir, base_reader, encoder, memo_path) -> Harness:
-    from adactx.retrieval.encoders import load_encoder
-    from adactx.rl.env import ContextEnv, EnvConfig, Workspace
-    from adactx.rl.memo import MemoReader, OutcomeMemo
-    from adactx.rl.sensitivity import condition_policies
-
-    from adactx.reader import cache_dir
-
-    memo = OutcomeMemo(memo_path or cache_dir() / "memo.sqlite")
-    memo.on_lookup = LookupJournal(run.path).record
-    memo_reader = MemoReader(base_reader, memo)
-    encoder = encoder or load_encoder(cfg.encoder)
-    env_cfg = EnvConfig(
-        **values_of(EpisodeSettings, cfg),
-        actions=tuple(
-            dict.fromkeys([*cfg.oracle_actions, "retrieve", "extend", "refine", "answer", "summarize"])
-        ),
-    )
-    workspace = Workspace(memo_reader, encoder, env_cfg, cache_dir())
-    env = ContextEnv([], memo_reader, env_cfg, workspace=workspace)
-    sens_policies = list(condition_policies(cfg).values()) if cfg.sensitivity else []
-    return Harness(run, memo, memo_reader, workspace, env, sens_policies)
-
-
-def run_example(h: Harness, cfg: EvalConfig, example) -> None:
-    """Every missing (example, label) record: the baselines, the oracle's tree, the sensitivity conditions."""
-    from adactx.rl.env import play_actions, run_episode
-    from adactx.rl.learned import resolve_policy as make_policy  # baselines or learned:DIR
-    from adactx.rl.oracle import explore
-    from adactx.rl.sensitivity import gold_outcome
-
-    run, env, eid = h.run, h.env, example.example_id
-    feats = retrieval_features(example, h.workspace.prepare(example))
-
-    def write(label, outcome, kind):
-        run.write(make_record(example, label, outcome, kind, feats))
-
-    for name in list(dict.fromkeys([*cfg.baselines, *h.sens_policies])):
-        if (eid, name) not in run.done:
-            write(name, run_episode(env, make_policy(name), example), "policy")
-    if "oracle" in cfg.policies:
-        done = {lb: r for (e, lb), r in run.done.items() if e == eid}
-        explore(
-            env,
-            example,
-            cfg.oracle_actions,
-            cfg.oracle_depth,
-            done=done,
-            on_node=lambda label, outcome: write(label, outcome, "node"),
-        )
-    if cfg.sensitivity:
-        if (eid, "none") not in run.done:
-            write("none", play_actions(env, example, []), "node")
-        if example.evidence and (eid, "gold") not in run.done:
-            write("gold", gold_outcome(h.memo_reader, example, cfg), "sensitivity")
+from adactx.rl.safe_io import check_data_spec
+from adactx.rl.summary_files import write_summary
 
 
 def run_eval(
@@ -153,8 +62,6 @@ def run_eval(
     stand in for its examples, as ``examples`` do for the reported split). ``parallel``
     (``eval_workers.Parallelism``): worker processes (``--workers N``) or one shard of the examples
     (``--shard i/N``); the default is this process, every example."""
-    from adactx.rl.eval_workers import Parallelism
-
     par = parallel or Parallelism()
     if examples is None:
         check_data_spec(cfg.data)  # an unknown data set fails before the run directory or the reader
@@ -169,8 +76,6 @@ def run_eval(
     examples = par.shard.take(examples) if par.shard else examples
     t_start = time.perf_counter()
     if par.workers > 1:
-        from adactx.rl.eval_workers import run_workers
-
         counters = run_workers(cfg, run, examples, par, memo_path, progress)
     else:
         counters = run_here(cfg, run, base_reader, encoder, memo_path, examples, progress)
@@ -180,25 +85,6 @@ def run_eval(
         summary["workers"] = counters.processes  # which process ran how many examples
     write_summary(out, summary)
     return summary
-
-
-def run_here(cfg: EvalConfig, run: RunDir, reader, encoder, memo_path, examples, progress):
-    """Every example in this process; returns the memo's ``MemoCounters`` for the summary."""
-    from adactx.rl.eval_workers import MemoCounters
-
-    h = build_harness(cfg, run, reader, encoder, memo_path)
-    try:
-        for i, example in enumerate(examples):
-            labels = needed_labels(cfg, example)
-            if any((example.example_id, lb) not in h.run.done for lb in labels):
-                run_example(h, cfg, example)
-                h.run.save_memo_lookups(h.memo.hits, h.memo.misses)
-            if progress:
-                progress(i + 1, len(examples), example.example_id, h.memo.stats())
-    finally:
-        h.run.close()
-    stats = h.memo.stats()
-    return MemoCounters(stats["hits"], stats["misses"], h.memo_reader.model_seconds, stats["entries"])
 
 
 def with_summary_length(cfg: EvalConfig, reader=None) -> EvalConfig:
@@ -261,39 +147,13 @@ def add_memo_note(summary: dict, run: RunDir, counters, run_seconds: float) -> N
     )
 
 
-def write_summary(out: str | Path, summary: dict) -> None:
-    out = Path(out)
-    suffix = "" if summary.get("metric", "score") == "score" else f"-{summary['metric']}"
-    (out / f"summary{suffix}.md").write_text(summary["table"] + "\n")
-    (out / f"summary{suffix}.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
-    try:
-        from adactx.rl.plots import draw_all
-
-        summary["figures"] = draw_all(out, suffix)
-    except (
-        ImportError,
-        OSError,
-        ValueError,
-        KeyError,
-        RuntimeError,
-    ) as exc:  # figures never cost the numbers
-        summary["figures_error"] = repr(exc)
-
-
-def _jsonable(x):
-    if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    if isinstance(x, tuple):
-        return list(x)
-    return str(x)
-
-
 __all__ = [
     "EvalConfig",
     "RunDir",
     "aggregate_tables",
     "evidence_recall",
     "load_examples",
+    "needed_labels",
     "read_records",
     "run_eval",
     "write_summary",

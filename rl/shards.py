@@ -65,7 +65,7 @@ def parse_shard(text: str) -> Shard:
 def merge_runs(sources: list[str | Path], out: str | Path) -> dict:
     """Merge the run directories ``sources`` (shards of one run) into ``out`` and return its summary."""
     from adactx.rl.eval_tables import aggregate_tables
-    from adactx.rl.evaluate import write_summary
+    from adactx.rl.summary_files import write_summary
 
     sources = [Path(s) for s in sources]
     cfg = _common_config(sources)
