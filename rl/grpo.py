@@ -245,7 +245,10 @@ def train_grpo(cfg: GRPOTrainConfig, parts: GRPOParts | None = None, progress: b
         warm_up_if_asked(cfg, parts.policy, parts.tokenizer, parts.pool, parts.examples)
     trainer.train(resume_from_checkpoint=last)
     live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "grpo", multi_turn=True))
-    policy_dir = live.save(os.path.join(cfg.output_dir, "policy"))
+    policy_dir = os.path.join(cfg.output_dir, "policy")
+    if trainer.accelerator.is_main_process:  # under `accelerate launch`, one process writes the policy
+        policy_dir = live.save(policy_dir)
+    trainer.accelerator.wait_for_everyone()
     return {"history": history, "policy_dir": str(policy_dir), "decisions_per_hour": meter.per_hour()}
 
 

@@ -8,6 +8,11 @@
 Files: config.json (the EvalConfig; a resumed run must match its IDENTITY fields), records.jsonl (one line
 per example and policy / oracle node / sensitivity condition), memo_lookups.json (memo hits and misses
 over all invocations).
+
+Several processes may hold one run directory at once (``adactx eval --workers N``, or shards of a cluster
+job given the same ``--out``): each record is appended under ``records.jsonl.lock`` (``safe_io.append_record``),
+so lines never interleave and a torn line can only come from a killed process. ``flock`` works on local
+disks; on a network file system give each shard its own directory and merge them (``adactx.rl.shards``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,22 @@ import json
 from pathlib import Path
 
 from adactx.rl.eval_config import IDENTITY, EvalConfig
-from adactx.rl.safe_io import read_lookups, read_run_config, repair_records, write_json_atomically
+from adactx.rl.safe_io import (
+    append_record,
+    read_lookups,
+    read_run_config,
+    repair_records,
+    write_json_atomically,
+)
 
 from adactx.errors import AdactxError
+
+
+def identity_diff(old: dict, new: dict) -> list[str]:
+    """The IDENTITY fields two run configs (``to_dict`` form) disagree on; absent ones count as defaults."""
+    old, new = json.loads(json.dumps(old)), json.loads(json.dumps(new))
+    defaults = json.loads(json.dumps(EvalConfig().to_dict()))  # fields a config.json predates
+    return [k for k in IDENTITY if old.get(k, defaults.get(k)) != new.get(k, defaults.get(k))]
 
 
 class RunDir:
@@ -28,10 +46,7 @@ class RunDir:
         self.records_path = self.path / "records.jsonl"
         config_path = self.path / "config.json"
         if config_path.exists():
-            old = read_run_config(config_path)
-            new = json.loads(json.dumps(cfg.to_dict()))
-            defaults = json.loads(json.dumps(EvalConfig().to_dict()))  # fields a config.json predates
-            diff = [k for k in IDENTITY if old.get(k, defaults.get(k)) != new.get(k)]
+            diff = identity_diff(read_run_config(config_path), cfg.to_dict())
             if diff:
                 raise AdactxError(
                     f"{self.path}: holds a run with other settings ({', '.join(diff)}); use another --out"
@@ -41,7 +56,6 @@ class RunDir:
         self.done: dict[tuple[str, str], dict] = {}
         for record in read_records(self.records_path):
             self.done[(record["example_id"], record["policy"])] = record
-        self._fh = self.records_path.open("a", encoding="utf-8")
         self.memo_path = self.path / "memo_lookups.json"
         self.memo_before = read_lookups(self.path)
 
@@ -49,18 +63,15 @@ class RunDir:
         """This run's memo lookups over all its invocations (earlier ones + this one so far), kept on disk."""
         total = {"hits": self.memo_before["hits"] + hits, "misses": self.memo_before["misses"] + misses}
         total["hit_rate"] = total["hits"] / max(1, total["hits"] + total["misses"])
-        tmp = self.memo_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(total))
-        tmp.replace(self.memo_path)
+        write_json_atomically(self.memo_path, total)  # a per-process temporary: workers may save at once
         return total
 
     def write(self, record: dict) -> None:
-        self._fh.write(json.dumps(record) + "\n")
-        self._fh.flush()
+        append_record(self.records_path, record)
         self.done[(record["example_id"], record["policy"])] = record
 
     def close(self) -> None:
-        self._fh.close()
+        """Nothing stays open between records (each append opens the file); kept for callers."""
 
 
 def read_records(path: Path) -> list[dict]:
@@ -76,4 +87,4 @@ def read_records(path: Path) -> list[dict]:
     return out
 
 
-__all__ = ["RunDir", "read_records"]
+__all__ = ["RunDir", "identity_diff", "read_records"]

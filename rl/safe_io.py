@@ -4,6 +4,7 @@
     old = read_run_config(run / "config.json")                   # torn/damaged -> one line, what to do
     repair_records(run / "records.jsonl")                        # torn tail cut; damaged lines warned and
                                                                  # moved to records.jsonl.damaged
+    append_record(run / "records.jsonl", record)                 # one line, under the run's lock file
     memo.on_lookup = LookupJournal(run).record                   # memo hits/misses kept as they happen
     conn = GuardedConnection(sqlite3.connect(path), path, "memo")  # SQLite errors name the file
     check_data_spec("nosuchset")                                 # fails before any run directory exists
@@ -13,10 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +57,47 @@ def read_run_config(path: Path) -> dict:
     return data
 
 
+@contextlib.contextmanager
+def records_lock(path: Path) -> Iterator[None]:
+    """Hold ``records.jsonl.lock`` (``flock``) while appending to or repairing ``path``.
+
+    Several processes write one run directory (``--workers N``, shards into one ``--out``): each record is
+    appended under this lock, so lines never interleave, and a repair (which rewrites the file) never runs
+    while another process is mid-line. The lock file, not the records file, is locked: a repair replaces
+    the records file, and a lock on the old one would no longer exclude anyone."""
+    lock_path = Path(path).with_name(Path(path).name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock (and a killed process's lock goes with it)
+
+
+def append_record(path: Path, record: dict) -> None:
+    """Append one record as one line, under :func:`records_lock`; on disk (flushed) when this returns."""
+    line = (json.dumps(record) + "\n").encode("utf-8")
+    with records_lock(path), open(path, "ab") as fh:
+        fh.write(line)
+        fh.flush()
+
+
 def repair_records(path: Path) -> int:
     """Make ``records.jsonl`` clean for appending; returns how many damaged lines were set aside.
 
     A last line without its newline is a write the process was killed in: cut silently. A line in the
     middle that is not a JSON object is damage: warned about, moved to ``records.jsonl.damaged`` (its
-    episode is recomputed) and the file rewritten without it.
+    episode is recomputed) and the file rewritten without it. Runs under :func:`records_lock`, so it is
+    safe while other processes append to the same file.
     """
     path = Path(path)
     if not path.exists():
         return 0
+    with records_lock(path):
+        return _repair_locked(path)
+
+
+def _repair_locked(path: Path) -> int:
     data = path.read_bytes()
     complete = data[: data.rfind(b"\n") + 1]
     good, bad = [], []
@@ -97,7 +132,8 @@ class LookupJournal:
         self.path = Path(run_dir) / LOOKUPS_LOG
         if not self.path.exists():  # carry over the totals an earlier version kept in the JSON file
             before = read_lookups(run_dir)
-            self.path.write_bytes(b"h" * before["hits"] + b"m" * before["misses"])
+            with contextlib.suppress(FileExistsError), open(self.path, "xb") as fh:  # another worker's wins
+                fh.write(b"h" * before["hits"] + b"m" * before["misses"])
 
     def record(self, hit: bool) -> None:
         with open(self.path, "ab", buffering=0) as fh:  # one unbuffered append: on disk when this returns

@@ -10,13 +10,21 @@ app = typer.Typer(
     help="Evaluate policies (quality vs tokens) and long-context readers (perplexity, passkey)."
 )
 
-from adactx.cli import longctx
+from adactx.cli import eval_merge, longctx
 from adactx.cli.options import option, split_list
 from adactx.rl.eval_config import EvalConfig
+from adactx.rl.eval_workers import Parallelism
+from adactx.rl.shards import parse_shard
 from adactx.threads import DEFAULT_THREADS, THREADS_HELP
 
 app.command("perplexity")(longctx.perplexity)
 app.command("passkey")(longctx.passkey)
+app.command("merge")(eval_merge.merge)
+
+WORKERS_OPT = option(Parallelism, "workers", help="processes over the examples, sharing the memo and --out")
+SHARD_OPT = typer.Option(
+    None, "--shard", help="i/N (0-based): only every N-th example from i, for cluster jobs; then `eval merge`"
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -54,13 +62,17 @@ def evaluate(
     metric: str = option(EvalConfig, "metric"),
     select_on: str | None = option(EvalConfig, "select_on"),
     summary_quantile: float = option(EvalConfig, "summary_quantile"),
-    threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP),
+    threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP + " With --workers: per worker."),
+    workers: int = WORKERS_OPT,
+    shard: str | None = SHARD_OPT,
 ) -> None:
     """Run policies over a data set: per-example JSONL, summary tables with bootstrap CIs, Pareto plot.
 
     Your own data: `--data mine.jsonl` (or .json / .parquet), one record per example with `document` or
     `documents`, `question`, `answers` (one or many), optional `task` (qa | summary | mc) and `options`;
     `--fields question=query` reads a field from another column. The file is checked before anything loads.
+    Many processes: `--workers N` on one machine; `--shard i/N` per cluster job (default --out
+    runs/<data>-shard-i-of-N), then `adactx eval merge DIR... --out DIR`: the tables of one run.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -72,7 +84,9 @@ def evaluate(
         mixed_lengths=lengths, encoder=encoder, model=model if reader == "hf" else f"openai:{base_url}#{model}",
         adapter=adapter, metric=metric, select_on=select_on, summary_quantile=summary_quantile, fields=fields,
     )
-    _run_and_print(cfg, ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter), out, memo, threads)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
+    par = Parallelism(workers=workers, shard=parse_shard(shard) if shard else None, reader_spec=spec, threads=threads)
+    _run_and_print(cfg, par, out, memo)
 
 
 def _numbers(lambdas: str, mixed_lengths: str, budget: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
@@ -88,18 +102,17 @@ def _numbers(lambdas: str, mixed_lengths: str, budget: int) -> tuple[tuple[float
         raise AdactxError(f"--lambda / --mixed-lengths: not a list of numbers ({exc})") from exc
 
 
-def _run_and_print(cfg, spec, out: str | None, memo: str | None, threads: int) -> None:
-    """Check the data, then load the reader, run (or resume) into ``out`` and print the table."""
-    from adactx.reader_spec import make_reader
+def _run_and_print(cfg, par: Parallelism, out: str | None, memo: str | None) -> None:
+    """Check the data, then run (or resume) into ``out`` (the reader loads there) and print the table."""
     from adactx.rl.safe_io import check_data_spec
     from adactx.threads import set_threads
 
     check_data_spec(cfg.data)  # an unknown set fails before the reader loads or `out` is written
     examples = _user_examples(cfg)  # a data file is checked before any model loads or `out` is written
-    out = out or _default_out(cfg.data)
+    out = out or _default_out(cfg.data, par)
     print(f"run directory: {out}", flush=True)  # first: where the records land while it runs
-    set_threads(threads)
-    summary = _run_with_progress(cfg, out, memo, reader=make_reader(spec), examples=examples)
+    set_threads(par.threads)
+    summary = _run_with_progress(cfg, out, memo, par, examples=examples)
     _print_tables(summary["table"])
     print(f"\nrun directory: {out}")
 
@@ -125,15 +138,16 @@ def _user_examples(cfg):
     return load_examples(cfg, None) if is_data_file(cfg.data) else None
 
 
-def _default_out(data: str) -> str:
+def _default_out(data: str, par: Parallelism) -> str:
     from pathlib import Path
 
     from adactx.data.user import is_data_file
 
-    return f"runs/{Path(data).stem}" if is_data_file(data) else f"runs/{data.replace(':', '-')}"
+    out = f"runs/{Path(data).stem}" if is_data_file(data) else f"runs/{data.replace(':', '-')}"
+    return f"{out}-{par.shard.label()}" if par.shard else out
 
 
-def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=None) -> dict:
+def _run_with_progress(cfg, out: str, memo: str | None, par: Parallelism, examples=None) -> dict:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -162,4 +176,4 @@ def _run_with_progress(cfg, out: str, memo: str | None, reader=None, examples=No
                 task, completed=done, total=total, note=f"{example_id}  memo hit rate {stats['hit_rate']:.0%}"
             )
 
-        return run_eval(cfg, out, reader=reader, memo_path=memo, progress=progress, examples=examples)
+        return run_eval(cfg, out, memo_path=memo, progress=progress, examples=examples, parallel=par)
