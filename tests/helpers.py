@@ -81,10 +81,10 @@ def write_marker(path: str) -> str:
     return "called"
 
 
-def save_tiny_model(path: Path, max_context: int = 1024) -> Path:
+def save_tiny_model(path: Path, max_context: int = 1024, **overrides) -> Path:
     """A tiny model directory that ``load_reader(path)`` (and `--model path`) loads in milliseconds."""
     tok = tiny_tokenizer()
-    tiny_llama(len(tok), max_position_embeddings=max_context).save_pretrained(path)
+    tiny_llama(len(tok), max_position_embeddings=max_context, **overrides).save_pretrained(path)
     tok.save_pretrained(path)
     return path
 

@@ -148,26 +148,12 @@ def _default_out(data: str, par: Parallelism) -> str:
 
 
 def _run_with_progress(cfg, out: str, memo: str | None, par: Parallelism, examples=None) -> dict:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TextColumn
 
+    from adactx.cli.live import progress_bar
     from adactx.rl.evaluate import run_eval
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[note]}"),
-    ) as bar:
+    with progress_bar(None, TextColumn("{task.fields[note]}"), bar_width=None, transient=False) as bar:
         total = len(examples) if examples is not None else cfg.n
         task = bar.add_task(f"eval {cfg.data}", total=total, note="")
 

@@ -77,7 +77,7 @@ class LiveAnswer:
 
     def _part(self, done: int, parts: int) -> None:
         if self.parts is None:
-            self.parts = _progress_bar(self.console)
+            self.parts = progress_bar(self.console)
             self.parts.start()
             self.parts.add_task("summarizing parts", total=parts)
         self.parts.update(self.parts.task_ids[0], completed=done)
@@ -107,8 +107,8 @@ class LiveAnswer:
         _print_result(self.console, result)
 
 
-def _progress_bar(console):
-    """A rich progress bar with the count, elapsed time and the estimated time left."""
+def progress_bar(console=None, *extra_columns, bar_width: int | None = 24, transient: bool = True):
+    """A rich progress bar with the count, elapsed time and the estimated time left (then ``extra_columns``)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -119,8 +119,9 @@ def _progress_bar(console):
     )
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("{task.description}"), BarColumn(bar_width=bar_width), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), *extra_columns,
+        console=console, transient=transient,
     )
 
 
@@ -135,4 +136,4 @@ def _print_result(console, result) -> None:
     )
 
 
-__all__ = ["LiveAnswer"]
+__all__ = ["LiveAnswer", "progress_bar"]

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from helpers import tiny_llama, tiny_tokenizer
+from helpers import save_tiny_model, tiny_tokenizer
 from typer.testing import CliRunner
 
 from adactx.cli import app
@@ -20,11 +20,7 @@ DOC = "\n\n".join(
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A tiny model that answers with varied tokens (so there is something to stream)."""
-    path = tmp_path_factory.mktemp("tiny-talking-model")
-    tok = tiny_tokenizer()
-    tiny_llama(len(tok), max_position_embeddings=1024, initializer_range=0.2).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-talking-model"), initializer_range=0.2)
 
 
 @pytest.fixture()

@@ -84,11 +84,6 @@ def test_smoke_config_trains_from_a_scratch_clone(scratch_clone, data_root, tiny
 
 @pytest.fixture()
 def tiny_model_dir(tmp_path):
-    from helpers import tiny_llama, tiny_tokenizer
+    from helpers import save_tiny_model
 
-    tok = tiny_tokenizer()
-    model = tiny_llama(len(tok), max_position_embeddings=32)
-    path = tmp_path / "tiny"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path / "tiny", max_context=32)
