@@ -2,7 +2,7 @@
 # The experiments of issue 9 (learned context policies vs fixed settings), exactly as run for docs/results.md.
 #
 # Sized for one core of the shared 2-core CPU within one sitting (~2 h of wall time): the mixed suite with
-# 1k-token documents only (--mixed-lengths 1000), n = 30 on val and on test (topk-4 dropped: on 1k-token documents it reads about the whole document, as full does;
+# 1k-token documents only (--mixed-lengths 1000), n = 20 on val and on test (topk-4 dropped: on 1k-token documents it reads about the whole document, as full does;
 # the threshold knob sweep dropped: the default τ only), the oracle's tree at depth 1,
 # no sensitivity conditions; env settings as scripts/run_evals.sh (budget 3072, 6 steps, 12-token answers),
 # the same for training (configs/features_mixed_*.toml) and evaluation. Every step resumes (finished
@@ -19,7 +19,7 @@ set -euo pipefail
 export ADACTX_CACHE=${ADACTX_CACHE:-/tmp/adx_cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ADACTX=${ADACTX:-.venv/bin/adactx}
 PY=${PY:-.venv/bin/python}
-N=${N:-30}
+N=${N:-20}
 OUT=${OUT:-runs/mixed1k-test}
 BASELINES=full,first-512,topk-1,topk-2,threshold,oracle
 EVAL=(--data mixed:test --select-on val --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12

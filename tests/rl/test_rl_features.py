@@ -122,6 +122,10 @@ def test_real_env_training_checkpoints_resume_and_report_throughput(tmp_path, tm
     assert first["total_decisions"] == 48 and first["memo_hits"] + first["memo_misses"] > 0
     assert any("/h" in line and "memo hit rate" in line for line in lines)
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["step-32", "step-48"]
+    curve = [json.loads(line) for line in (tmp_path / "run" / "curve.jsonl").read_text().splitlines()]
+    assert [c["decisions"] for c in curve] == [16, 32, 48]  # one line per rollout of n_steps decisions
+    assert all(0 <= c["episodes"] <= 16 for c in curve) and sum(c["episodes"] for c in curve) > 0
+    assert all(c["return"] is None or np.isfinite(c["return"]) for c in curve)
     (tmp_path / "run" / "checkpoints" / ".tmp-step-64").mkdir()  # a checkpoint torn by kill -9: ignored
     lines.clear()
     env, memo = tiny_env(tmp_path)
