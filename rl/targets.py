@@ -160,8 +160,19 @@ def lambda_target(cfg, run: Path, lam: float, selection) -> dict:
 
 
 def read_throughput(train_dir: str | Path) -> dict:
-    """A training directory's throughput.json (decisions per hour, memo hits), or a clear error."""
+    """A training directory's throughput.json (train features) or last history.jsonl line (train ppo):
+    decisions per hour and memo hit rate; a clear error without either."""
     path = Path(train_dir) / "throughput.json"
+    history = Path(train_dir) / "history.jsonl"
+    if not path.is_file() and history.is_file():
+        rows = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
+        last = rows[-1] if rows else {}
+        return {
+            "dir": str(train_dir),
+            "decisions": sum(int(r.get("queries", 0)) for r in rows),
+            "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
+            "memo_hit_rate": last.get("throughput/memo_hit_rate"),
+        }
     if not path.is_file():
         raise AdactxError(f"{path}: missing (written by `adactx train features|ppo|grpo` when it stops)")
     try:

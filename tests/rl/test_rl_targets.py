@@ -120,6 +120,15 @@ def test_throughput_and_missing_selection_are_clear(run, tmp_path):
         json.dumps({"decisions": 10, "decisions_per_hour": 1200.0, "memo_hit_rate": 0.5})
     )
     assert "1,200 decisions/hour" in render_targets(policy_targets(out, train_dirs=[train]))
+    ppo = tmp_path / "ppo"
+    ppo.mkdir()
+    rows = [
+        {"queries": 8, "throughput/decisions_per_hour": 900.0},
+        {"queries": 8, "throughput/decisions_per_hour": 950.0, "throughput/memo_hit_rate": 0.75},
+    ]
+    (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = render_targets(policy_targets(out, train_dirs=[ppo]))
+    assert "950 decisions/hour over 16 decisions, memo hit rate 75%" in text
     with pytest.raises(AdactxError, match="throughput.json"):
         policy_targets(out, train_dirs=[tmp_path])
     (out / "selection.json").unlink()
