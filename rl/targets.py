@@ -19,7 +19,9 @@ Per λ:
 * the target is met when that CI excludes 0 upwards and the share is >= 0.30 (issue 9: at λ = 0.02).
 
 Training throughput (decisions per hour, memo hit rate) comes from each training directory's
-``throughput.json``.
+``throughput.json`` (``train features``) or ``history.jsonl`` (``train ppo``); ``read_curve`` reads its
+learning curve (scripts/learning_curves.py): ``curve.jsonl``'s per-rollout mean return, or the PPO
+history's ``rollout/return`` per iteration, against the decisions trained on.
 """
 
 from __future__ import annotations
@@ -182,6 +184,35 @@ def read_throughput(train_dir: str | Path) -> dict:
     return {"dir": str(train_dir), **data}
 
 
+PPO_KEY = "rollout/return"  # adactx.rl.ppo.rollout_metrics: mean return of the iteration's episodes
+
+
+def _json_lines(path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except ValueError as exc:
+        raise AdactxError(f"{path}: not JSON lines: {exc}") from None
+
+
+def read_curve(run: Path) -> tuple[str, list[tuple[float, float]]]:
+    """(label, [(decisions, mean return)]) of one training directory."""
+    if (run / "curve.jsonl").is_file():
+        by_step = {
+            r["decisions"]: r["return"]
+            for r in _json_lines(run / "curve.jsonl")
+            if r.get("return") is not None
+        }
+        return f"features {run.name}", sorted(by_step.items())  # a resumed rollout keeps its last line
+    if (run / "history.jsonl").is_file():
+        points, decisions = [], 0
+        for r in _json_lines(run / "history.jsonl"):
+            decisions += int(r.get("queries", 0))  # the iteration's PPO samples (decisions)
+            if PPO_KEY in r:
+                points.append((float(decisions), float(r[PPO_KEY])))
+        return f"LM {run.name}", points
+    raise AdactxError(f"{run}: neither curve.jsonl (train features) nor history.jsonl (train ppo)")
+
+
 def policy_targets(run_dir: str | Path, train_dirs=()) -> dict:
     """Every λ of the run's comparison, and the training throughput of ``train_dirs``."""
     from adactx.rl.selection import load_selection
@@ -198,10 +229,6 @@ def policy_targets(run_dir: str | Path, train_dirs=()) -> dict:
         "rows": rows,
         "throughput": [read_throughput(d) for d in train_dirs],
     }
-
-
-def _fmt(x: float) -> str:
-    return f"{x:+.3f}"
 
 
 def render_targets(result: dict) -> str:

@@ -10,39 +10,13 @@ per iteration (the mean return of its rollout's episodes). Prints the numbers as
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from adactx.rl.plots import learning_curves
+from adactx.rl.targets import read_curve
 
 from adactx.errors import AdactxError
-
-PPO_KEY = "rollout/return"  # adactx.rl.ppo.rollout_metrics: mean return of the iteration's episodes
-
-
-def _rows(path: Path) -> list[dict]:
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except ValueError as exc:
-        raise AdactxError(f"{path}: not JSON lines: {exc}") from None
-
-
-def read_curve(run: Path) -> tuple[str, list[tuple[float, float]]]:
-    """(label, [(decisions, mean return)]) of one training directory."""
-    if (run / "curve.jsonl").is_file():
-        by_step = {
-            r["decisions"]: r["return"] for r in _rows(run / "curve.jsonl") if r.get("return") is not None
-        }
-        return f"features {run.name}", sorted(by_step.items())  # a resumed rollout keeps its last line
-    if (run / "history.jsonl").is_file():
-        points, decisions = [], 0
-        for r in _rows(run / "history.jsonl"):
-            decisions += int(r.get("queries", 0))  # the iteration's PPO samples (decisions)
-            if PPO_KEY in r:
-                points.append((float(decisions), float(r[PPO_KEY])))
-        return f"LM {run.name}", points
-    raise AdactxError(f"{run}: neither curve.jsonl (train features) nor history.jsonl (train ppo)")
 
 
 def main(argv: list[str] | None = None) -> int:

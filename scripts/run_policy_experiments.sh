@@ -2,7 +2,7 @@
 # The experiments of issue 9 (learned context policies vs fixed settings), exactly as run for docs/results.md.
 #
 # Sized for one core of the shared 2-core CPU within one sitting (~2 h of wall time): the mixed suite with
-# 1k-token documents only (--mixed-lengths 1000), n = 20 on val and on test (topk-4 dropped: on 1k-token documents it reads about the whole document, as full does;
+# 1k-token documents only (--mixed-lengths 1000), n = 12 on val and on test (topk-4 dropped: on 1k-token documents it reads about the whole document, as full does;
 # the threshold knob sweep dropped: the default τ only), the oracle's tree at depth 1,
 # no sensitivity conditions; env settings as scripts/run_evals.sh (budget 3072, 6 steps, 12-token answers),
 # the same for training (configs/features_mixed_*.toml) and evaluation. Every step resumes (finished
@@ -19,7 +19,7 @@ set -euo pipefail
 export ADACTX_CACHE=${ADACTX_CACHE:-/tmp/adx_cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ADACTX=${ADACTX:-.venv/bin/adactx}
 PY=${PY:-.venv/bin/python}
-N=${N:-20}
+N=${N:-12}
 OUT=${OUT:-runs/mixed1k-test}
 BASELINES=full,first-512,topk-1,topk-2,threshold,oracle
 EVAL=(--data mixed:test --select-on val --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12
@@ -38,4 +38,20 @@ fi
 
 if [ "$STEP" = ppo ] || [ "$STEP" = all ]; then  # a short run on the same 16 examples (memo warm)
   $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml --no-progress
+fi
+
+# The learned policies next to the baselines, same command: the selection split (val) runs them too, so a
+# λ with several learned candidates (e.g. PPO and features) is decided on val by scripts/policy_targets.py.
+LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy,learned:runs/features1k16-l0/policy,learned:runs/features1k16-l0.05/policy}
+if [ "$STEP" = learned ] || [ "$STEP" = all ]; then
+  $ADACTX eval "${EVAL[@]}" --policies "$BASELINES,$LEARNED" --out "$OUT"
+fi
+
+if [ "$STEP" = targets ] || [ "$STEP" = all ]; then
+  TRAIN=(runs/features1k16-l0.02 runs/features1k16-l0 runs/features1k16-l0.05)
+  [ -d runs/ppo1k-l0.02 ] && TRAIN+=(runs/ppo1k-l0.02)
+  $PY scripts/policy_targets.py "$OUT" --train "${TRAIN[@]}" --json "$OUT/targets.json"
+  $PY scripts/learning_curves.py "${TRAIN[@]}" --out docs/figures/policy_learning_curves.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT'))"
+  for fig in pareto learned_actions context_sizes; do cp "$OUT/figures/$fig.png" "docs/figures/policy_mixed1k_$fig.png"; done
 fi

@@ -8,7 +8,7 @@ import torch
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.features import FeaturePolicy, build_mlp, explicit_actions, observation_dim
 from adactx.rl.selection import Selection, save_selection
-from adactx.rl.targets import policy_targets, render_targets
+from adactx.rl.targets import policy_targets, read_curve, render_targets
 from rl_fixtures import env_config
 
 from adactx.errors import AdactxError
@@ -134,3 +134,22 @@ def test_throughput_and_missing_selection_are_clear(run, tmp_path):
     (out / "selection.json").unlink()
     with pytest.raises(AdactxError, match="selection.json"):
         policy_targets(out)
+
+
+def test_read_curve_of_features_and_ppo_runs(tmp_path):
+    feats, ppo = tmp_path / "features-l0.02", tmp_path / "ppo"
+    feats.mkdir(), ppo.mkdir()
+    rows = [
+        {"decisions": 16, "return": 0.1},
+        {"decisions": 32, "return": None},
+        {"decisions": 32, "return": 0.3},
+    ]
+    (feats / "curve.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )  # a resumed rollout: last wins
+    assert read_curve(feats) == ("features features-l0.02", [(16, 0.1), (32, 0.3)])
+    hist = [{"queries": 8, "rollout/return": 0.2}, {"queries": 6, "rollout/return": 0.25}]
+    (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in hist))
+    assert read_curve(ppo) == ("LM ppo", [(8.0, 0.2), (14.0, 0.25)])
+    with pytest.raises(AdactxError, match="curve.jsonl"):
+        read_curve(tmp_path)
