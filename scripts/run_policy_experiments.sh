@@ -13,7 +13,8 @@
 #   STEP=baselines  fixed settings + oracle on mixed:test, chosen on mixed:val (--select-on val)
 #   STEP=features   the feature policy (MaskablePPO) at λ = 0.02, 0, 0.05 on mixed:train
 #   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run
-#   STEP=learned    the learned policies on mixed:val (checkpoint choice) and mixed:test (the report)
+#   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
+#   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
 #   STEP=targets    print the targets (scripts/policy_targets.py) and draw the figures
 set -euo pipefail
 export ADACTX_CACHE=${ADACTX_CACHE:-/tmp/adx_cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -42,14 +43,24 @@ fi
 
 # The learned policies next to the baselines, same command: the selection split (val) runs them too, so a
 # λ with several learned candidates (e.g. PPO and features) is decided on val by scripts/policy_targets.py.
-LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy,learned:runs/features1k16-l0/policy,learned:runs/features1k16-l0.05/policy}
+LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy}  # as run; the λ = 0 and 0.05 policies when trained
+# Optional, as run in this sitting: while the baselines step still ran, a second process played a learned
+# policy on the report split into a scratch run directory (same settings, no --select-on) so that its
+# reader calls were in the shared memo when the learned step reached them (two processes on one core each).
+if [ "$STEP" = warm ]; then
+  $ADACTX eval --data mixed:test --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12 \
+    --oracle-depth 1 --lambda 0,0.02,0.05 --n "$N" --threads 1 --policies "$LEARNED" --out runs/mixed1k-warm-test
+fi
+
 if [ "$STEP" = learned ] || [ "$STEP" = all ]; then
   $ADACTX eval "${EVAL[@]}" --policies "$BASELINES,$LEARNED" --out "$OUT"
 fi
 
 if [ "$STEP" = targets ] || [ "$STEP" = all ]; then
-  TRAIN=(runs/features1k16-l0.02 runs/features1k16-l0 runs/features1k16-l0.05)
-  [ -d runs/ppo1k-l0.02 ] && TRAIN+=(runs/ppo1k-l0.02)
+  TRAIN=()  # the training runs that exist (a cut λ or the PPO run may not)
+  for d in runs/features1k16-l0.02 runs/features1k16-l0 runs/features1k16-l0.05 runs/ppo1k-l0.02; do
+    [ -f "$d/throughput.json" ] || [ -f "$d/history.jsonl" ] && TRAIN+=("$d")
+  done
   $PY scripts/policy_targets.py "$OUT" --train "${TRAIN[@]}" --json "$OUT/targets.json"
   $PY scripts/learning_curves.py "${TRAIN[@]}" --out docs/figures/policy_learning_curves.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT'))"
