@@ -214,6 +214,16 @@ class TrainWatch:
         self.last_saved = start
         self.episodes_before = episodes_before
         self.rollout_from = 0  # index in self.episodes of the current rollout's first finished episode
+        self.trim_curve(start)
+
+    def trim_curve(self, start: int) -> None:
+        """On resume, drop the curve.jsonl lines of rollouts after the checkpoint (they are played again)."""
+        path = self.out / "curve.jsonl"
+        if path.is_file():
+            rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            kept = [line for line in rows if json.loads(line).get("decisions", 0) <= start]
+            if len(kept) != len(rows):
+                path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def callback(self):
         from stable_baselines3.common.callbacks import BaseCallback

@@ -175,6 +175,13 @@ def read_throughput(train_dir: str | Path) -> dict:
             "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
             "memo_hit_rate": last.get("throughput/memo_hit_rate"),
         }
+    curve = Path(train_dir) / "curve.jsonl"
+    if path.is_file() and curve.is_file() and not json.loads(path.read_text()).get("decisions"):
+        last = _json_lines(curve)[-1]  # a run finalized after kill -9: its last rollout's rate
+        return {
+            "dir": str(train_dir),
+            **{k: last.get(k) for k in ("decisions", "decisions_per_hour", "memo_hit_rate")},
+        }
     if not path.is_file():
         raise AdactxError(f"{path}: missing (written by `adactx train features|ppo|grpo` when it stops)")
     try:

@@ -129,6 +129,11 @@ def test_throughput_and_missing_selection_are_clear(run, tmp_path):
     (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     text = render_targets(policy_targets(out, train_dirs=[ppo]))
     assert "950 decisions/hour over 16 decisions, memo hit rate 75%" in text
+    (train / "throughput.json").write_text(
+        json.dumps({"decisions": 0, "decisions_per_hour": 0.0})
+    )  # finalized
+    (train / "curve.jsonl").write_text(json.dumps({"decisions": 96, "decisions_per_hour": 225.0}) + "\n")
+    assert "225 decisions/hour over 96 decisions" in render_targets(policy_targets(out, train_dirs=[train]))
     with pytest.raises(AdactxError, match="throughput.json"):
         policy_targets(out, train_dirs=[tmp_path])
     (out / "selection.json").unlink()
