@@ -12,7 +12,7 @@
 #
 #   STEP=baselines  fixed settings + oracle on mixed:test, chosen on mixed:val (--select-on val)
 #   STEP=features   the feature policy (MaskablePPO) at λ = 0.02, 0, 0.05 on mixed:train
-#   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run
+#   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run (throughput)
 #   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
 #   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
 #   STEP=targets    print the targets (scripts/policy_targets.py) and draw the figures
@@ -38,7 +38,8 @@ if [ "$STEP" = features ] || [ "$STEP" = all ]; then  # λ = 0.02 first; 0 and 0
 fi
 
 if [ "$STEP" = ppo ] || [ "$STEP" = all ]; then  # a short run on the same 16 examples (memo warm)
-  $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml --no-progress
+  # CPU seconds next to the wall clock: on the shared CPU a process gets a fraction of a core
+  /usr/bin/time -f "ppo: %U s user, %S s system, %e s wall" $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml --no-progress
 fi
 
 # The learned policies next to the baselines, same command: the selection split (val) runs them too, so a
