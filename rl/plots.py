@@ -281,12 +281,13 @@ def action_share_plot(records: list[dict], policies: list[str], path: Path) -> P
         for action, share in sorted(action_shares(records, policy).items()):
             ax.barh(i, share, left=left, color=ACTION_COLOURS.get(action, "black"))
             left += share
-    for name, colour in ACTION_COLOURS.items():
-        if any(s["action"] == name for r in records if r["policy"] in policies for s in r["steps"]):
-            ax.barh([], [], color=colour, label=name)
+    from matplotlib.patches import Patch
+
+    used = {s["action"] for r in records if r["policy"] in policies for s in r["steps"]}
+    handles = [Patch(color=colour, label=name) for name, colour in ACTION_COLOURS.items() if name in used]
     ax.set_yticks(range(len(policies)), [short_label(p) for p in policies], fontsize=7)
     ax.set_xlabel("share of steps")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)

@@ -66,4 +66,5 @@ if [ "$STEP" = targets ] || [ "$STEP" = all ]; then
   $PY scripts/learning_curves.py "${TRAIN[@]}" --out docs/figures/policy_learning_curves.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$OUT/figures/$fig.png" "docs/figures/policy_mixed1k_$fig.png"; done
+  cp "$OUT/figures/decisions_learned_runs_features1k16-l0.02_policy.png" docs/figures/policy_mixed1k_decisions_learned.png
 fi
