@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # The experiments of issue 9 (learned context policies vs fixed settings), exactly as run for docs/results.md.
 #
-# Sized for one core of the shared 2-core CPU within one sitting (~2 h of wall time): the mixed suite with
-# 1k-token documents only (--mixed-lengths 1000), n = 12 on val and on test (topk-4 dropped: on 1k-token documents it reads about the whole document, as full does;
-# the threshold knob sweep dropped: the default τ only), the oracle's tree at depth 1,
-# no sensitivity conditions; env settings as scripts/run_evals.sh (budget 3072, 6 steps, 12-token answers),
-# the same for training (configs/features_mixed_*.toml) and evaluation. Every step resumes (finished
-# (example, policy) pairs are kept; training resumes from its checkpoints); the reader memo
-# ($ADACTX_CACHE/memo.sqlite) is shared by all steps, so a learned policy's contexts that a baseline
-# already read cost nothing.
+# Sized for what one sitting got of the shared 2-core CPU (load average 8-9 while it ran: each process
+# here had 10-25% of a core): the mixed suite with 1k-token documents only (--mixed-lengths 1000),
+# n = 12 on val and on test (started at 200, cut to 100, 50, 30, 20, 12 as the speed was measured), fixed
+# baselines full, first-512, topk-1, topk-2 and the default threshold (topk-4 dropped: on 1k-token
+# documents it reads about the whole document, as full does; no first-1024, no τ sweep), the oracle's tree
+# at depth 1, no sensitivity conditions; 96 training decisions per λ on 16 mixed:train examples. Env
+# settings as scripts/run_evals.sh (budget 3072, 6 steps, 12-token answers), the same for training
+# (configs/features_mixed1k_l*.toml) and evaluation. Every step resumes (finished (example, policy) pairs
+# are kept; training resumes from its checkpoints); the reader memo ($ADACTX_CACHE/memo.sqlite) is shared
+# by all steps, so a context any step already read costs nothing.
+#
+# As run: STEP=baselines and STEP=features in parallel; the λ = 0.02 training was stopped after its
+# step-96 checkpoint and finalized by rerunning its command (total_timesteps 96); STEP=warm, then
+# STEP=learned with the λ = 0.02 policy, then λ = 0 and 0.05 trained and STEP=learned again with all
+# three (LEARNED below); STEP=ppo in parallel; STEP=targets last.
 #
 #   STEP=baselines  fixed settings + oracle on mixed:test, chosen on mixed:val (--select-on val)
 #   STEP=features   the feature policy (MaskablePPO) at λ = 0.02, 0, 0.05 on mixed:train
@@ -44,7 +51,7 @@ fi
 
 # The learned policies next to the baselines, same command: the selection split (val) runs them too, so a
 # λ with several learned candidates (e.g. PPO and features) is decided on val by scripts/policy_targets.py.
-LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy}  # as run; the λ = 0 and 0.05 policies when trained
+LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy,learned:runs/features1k16-l0/policy,learned:runs/features1k16-l0.05/policy}
 # Optional, as run in this sitting: while the baselines step still ran, a second process played a learned
 # policy on the report split into a scratch run directory (same settings, no --select-on) so that its
 # reader calls were in the shared memo when the learned step reached them (two processes on one core each).
