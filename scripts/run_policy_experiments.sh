@@ -75,3 +75,15 @@ if [ "$STEP" = targets ] || [ "$STEP" = all ]; then
   for fig in pareto learned_actions context_sizes; do cp "$OUT/figures/$fig.png" "docs/figures/policy_mixed1k_$fig.png"; done
   cp "$OUT/figures/decisions_learned_runs_features1k16-l0.02_policy.png" docs/figures/policy_mixed1k_decisions_learned.png
 fi
+
+# A control added after seeing what the learned policies do (refine two or three times, then answer): the
+# fixed sequences refine, refine>refine, refine>refine>refine as an oracle tree of `refine` (each node is a
+# fixed setting), on val and test, same settings; mostly memo hits. Not part of the val-chosen protocol
+# above (chosen after looking at test behaviour): reported as a control.
+if [ "$STEP" = refine-control ]; then
+  for split in val test; do
+    $ADACTX eval --data "mixed:$split" --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12 \
+      --oracle-actions refine --oracle-depth 3 --lambda 0,0.02,0.05 --n "$N" --threads 1 \
+      --policies topk-2,oracle --out "runs/mixed1k-refine-$split"
+  done
+fi
