@@ -17,6 +17,8 @@ Output directory:
                                   leaves the previous checkpoint intact. Running the same command resumes.
     policy/                       the final learned policy directory
     throughput.json               decisions, decisions per hour, memo hits and misses of this invocation
+    curve.jsonl                   one line per rollout: mean return / score / tokens / steps of the episodes
+                                  that finished in it, decisions per hour, memo hit rate, action shares
 
 The reward is the environment's own (``adactx.rl.rewards``: task score − λ · tokens computed / 1000); the
 reader is wrapped in the on-disk memo (``adactx.rl.memo``) so episodes that revisit a context are free.
@@ -214,6 +216,17 @@ class TrainWatch:
         self.episodes: list[dict] = []
         self.last_saved = start
         self.episodes_before = episodes_before
+        self.rollout_from = 0  # index in self.episodes of the current rollout's first finished episode
+        self.trim_curve(start)
+
+    def trim_curve(self, start: int) -> None:
+        """On resume, drop the curve.jsonl lines of rollouts after the checkpoint (they are played again)."""
+        path = self.out / "curve.jsonl"
+        if path.is_file():
+            rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            kept = [line for line in rows if json.loads(line).get("decisions", 0) <= start]
+            if len(kept) != len(rows):
+                path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def callback(self):
         from stable_baselines3.common.callbacks import BaseCallback
@@ -282,7 +295,20 @@ class TrainWatch:
         if rate["memo_hit_rate"] is not None:
             line += f"  memo hit rate {rate['memo_hit_rate']:.0%}"
         self.log(line + "  actions " + " ".join(f"{k}:{v / total:.0%}" for k, v in self.actions.items()))
+        self.append_curve(model.num_timesteps, rate, {k: v / total for k, v in self.actions.items()})
         self.actions.clear()
+
+    def append_curve(self, timesteps: int, rate: dict, shares: dict) -> None:
+        """One line per rollout in OUTPUT_DIR/curve.jsonl: the means over the episodes that finished in
+        this rollout only (the learning curve; TensorBoard's episode_* scalars are a 200-episode window)."""
+        done, self.rollout_from = self.episodes[self.rollout_from :], len(self.episodes)
+        row = {"decisions": int(timesteps), "episodes": len(done), "memo_hit_rate": rate["memo_hit_rate"],
+               "decisions_per_hour": rate["decisions_per_hour"], "actions": shares}
+        for key in ("return", "score", "tokens", "steps"):
+            values = [e[key] for e in done if np.isfinite(e[key])]
+            row[key] = float(np.mean(values)) if values else None
+        with (self.out / "curve.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
 
     def maybe_save(self, model) -> None:
         if model.num_timesteps - self.last_saved >= self.cfg.save_steps:

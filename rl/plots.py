@@ -5,9 +5,14 @@
 pareto.png           mean score (95% CI bars) against mean tokens computed for every policy; fixed settings
                      swept over their knob (first-L, top-K, the oracle's fixed action sequences) are joined
                      by lines; the oracle per λ and the cross-fitted rule are marked; the upper-left frontier
-                     is drawn.
+                     is drawn; learned policies (``learned:DIR``) are red plus signs labelled by kind and λ.
 decisions_<p>.png    for an adaptive policy: context size over steps per example, each step coloured by action.
 context_sizes.png    histograms of final context sizes per group (task / query type / variant) and policy.
+learned_actions.png  when the run has learned policies: the share of each action among their steps (and the
+                     threshold policies', for comparison).
+
+``learning_curves(curves, path, ylabel)`` draws training curves (scripts/learning_curves.py feeds it the
+TensorBoard logs of `adactx train`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
+
+from adactx.errors import AdactxError
 
 ACTION_COLOURS = {
     "retrieve": "tab:blue",
@@ -59,6 +66,9 @@ def draw_all(run_dir: str | Path, suffix: str = "") -> list[str]:
         if not policy.startswith(("full", "first-", "topk-")):
             out.append(decision_plot(records, policy, figures / f"decisions_{_safe(policy)}.png"))
     out.append(context_histogram(records, cfg.baselines, figures / "context_sizes.png"))
+    learned = [p for p in cfg.baselines if p.startswith(("learned:", "threshold"))]
+    if any(p.startswith("learned:") for p in learned):
+        out.append(action_share_plot(records, learned, figures / "learned_actions.png"))
     return [str(p) for p in out]
 
 
@@ -66,7 +76,24 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
+def short_label(policy: str) -> str:
+    """A plot label: ``learned:DIR`` becomes its kind and λ (``features λ=0.02 (step-96)``)."""
+    if not policy.startswith("learned:"):
+        return policy
+    from adactx.rl.policy_dir import read_policy_json
+
+    path = Path(policy[len("learned:") :])
+    try:
+        meta = read_policy_json(path)
+    except AdactxError:  # a plot label never fails a figure
+        return policy
+    step = f" ({path.name})" if path.name.startswith("step-") else ""
+    return f"{meta.get('kind', 'learned')} λ={meta.get('lambda', meta.get('lam', '?'))}{step}"
+
+
 def _family(policy: str) -> str:
+    if policy.startswith("learned:"):
+        return "learned"
     if policy.startswith("first-") or policy == "full":
         return "first-L (prefix)"
     if policy.startswith("topk-"):
@@ -132,12 +159,25 @@ def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
         rows = sorted(rows, key=lambda r: r["tokens"])
         xs, ys = [r["tokens"] for r in rows], [r["score"] for r in rows]
         err = np.array([[r["score"] - r["ci"][0] for r in rows], [r["ci"][1] - r["score"] for r in rows]])
+        learned = family == "learned"  # one point per trained policy (λ), not a knob sweep: no line
         ax.errorbar(
-            xs, ys, yerr=err, marker="o", capsize=3, label=family, linestyle="-" if len(rows) > 1 else ""
+            xs,
+            ys,
+            yerr=err,
+            marker="P" if learned else "o",
+            markersize=8 if learned else 6,
+            capsize=3,
+            label=family,
+            linestyle="-" if len(rows) > 1 and not learned else "",
+            color="tab:red" if learned else None,
         )
         for r in rows:
             ax.annotate(
-                r["policy"], (r["tokens"], r["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+                short_label(r["policy"]),
+                (r["tokens"], r["score"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
             )
     return points
 
@@ -221,4 +261,62 @@ def context_histogram(records: list[dict], policies: list[str], path: Path) -> P
     return path
 
 
-__all__ = ["context_histogram", "decision_plot", "draw_all", "pareto_plot"]
+def action_shares(records: list[dict], policy: str) -> dict[str, float]:
+    """Share of each action among all the steps ``policy`` took (its decisions, the final answer included)."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r["policy"] == policy:
+            for s in r["steps"]:
+                counts[s["action"]] += 1
+    total = sum(counts.values()) or 1
+    return {a: c / total for a, c in counts.items()}
+
+
+def action_share_plot(records: list[dict], policies: list[str], path: Path) -> Path:
+    """One stacked bar per policy: the share of its steps that were each action."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(policies) + 1.6))
+    for i, policy in enumerate(policies):
+        left = 0.0
+        for action, share in sorted(action_shares(records, policy).items()):
+            ax.barh(i, share, left=left, color=ACTION_COLOURS.get(action, "black"))
+            left += share
+    from matplotlib.patches import Patch
+
+    used = {s["action"] for r in records if r["policy"] in policies for s in r["steps"]}
+    handles = [Patch(color=colour, label=name) for name, colour in ACTION_COLOURS.items() if name in used]
+    ax.set_yticks(range(len(policies)), [short_label(p) for p in policies], fontsize=7)
+    ax.set_xlabel("share of steps")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def learning_curves(curves: dict[str, list[tuple[float, float]]], path: Path, ylabel: str) -> Path:
+    """One line per training run: (decisions so far, mean episode reward) per rollout / update."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, points in curves.items():
+        if points:
+            ax.plot(*zip(*points), marker="o", markersize=3, label=label)
+    ax.set_xlabel("policy decisions trained on")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+__all__ = [
+    "action_share_plot",
+    "action_shares",
+    "context_histogram",
+    "decision_plot",
+    "draw_all",
+    "learning_curves",
+    "pareto_plot",
+    "short_label",
+]

@@ -125,7 +125,13 @@ def test_real_env_training_checkpoints_resume_and_report_throughput(tmp_path, tm
     assert any("/h" in line and "memo hit rate" in line for line in lines)
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["step-32", "step-48"]
     assert list((tmp_path / "run" / "runs").glob("features_*/events.out.tfevents.*"))  # report_to's default
+    curve = [json.loads(line) for line in (tmp_path / "run" / "curve.jsonl").read_text().splitlines()]
+    assert [c["decisions"] for c in curve] == [16, 32, 48]  # one line per rollout of n_steps decisions
+    assert all(0 <= c["episodes"] <= 16 for c in curve) and sum(c["episodes"] for c in curve) > 0
+    assert all(c["return"] is None or np.isfinite(c["return"]) for c in curve)
     (tmp_path / "run" / "checkpoints" / ".tmp-step-64").mkdir()  # a checkpoint torn by kill -9: ignored
+    with (tmp_path / "run" / "curve.jsonl").open("a") as fh:  # ... after its rollout's curve line was written
+        fh.write(json.dumps({"decisions": 64, "return": 9.0}) + "\n")
     lines.clear()
     env, memo = tiny_env(tmp_path)
     second = train_features(FeatureTrainConfig(**{**cfg.__dict__, "total_timesteps": 80}), env=env, memo=memo,
@@ -133,6 +139,9 @@ def test_real_env_training_checkpoints_resume_and_report_throughput(tmp_path, tm
     assert lines[0].startswith("resuming from") and "step-48" in lines[0]
     assert second["decisions"] == 32 and second["total_decisions"] == 80
     assert second["memo_hit_rate"] > 0  # the first run's contexts come back from the memo
+    curve = [json.loads(line) for line in (tmp_path / "run" / "curve.jsonl").read_text().splitlines()]
+    assert [c["decisions"] for c in curve] == [16, 32, 48, 64, 80]  # a line per rollout, none twice
+    assert curve[3]["return"] != 9.0  # the killed rollout's line was dropped on resume, then played again
     meta = json.loads((tmp_path / "run" / "policy" / "policy.json").read_text())
     assert meta["kind"] == "features" and meta["actions"] == ["retrieve-2", "extend-60", "refine", "answer"]
     assert meta["timesteps"] == 80 and meta["lambda"] == 0.5

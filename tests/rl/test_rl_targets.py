@@ -1,0 +1,160 @@
+"""scripts/policy_targets.py's arithmetic (adactx.rl.targets) on a tiny synthetic run directory."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from adactx.rl.eval_config import EvalConfig
+from adactx.rl.features import FeaturePolicy, build_mlp, explicit_actions, observation_dim
+from adactx.rl.selection import Selection, save_selection
+from adactx.rl.targets import policy_targets, read_curve, render_targets
+from rl_fixtures import env_config
+
+from adactx.errors import AdactxError
+
+# per example: score and tokens computed of each policy (λ = 0.02 → reward = score − 0.02 · tokens / 1000)
+TEST = {
+    "full": [(0.5, 1000), (0.0, 1000), (1.0, 1000), (0.0, 1000)],
+    "topk-2": [(0.3, 500), (0.0, 500), (1.0, 500), (0.0, 500)],
+    "A": [(0.6, 500), (0.5, 500), (1.0, 500), (0.0, 500)],  # the learned policy chosen on val
+    "B": [(1.0, 0), (1.0, 0), (1.0, 0), (1.0, 0)],  # better on test, worse on val: must not be chosen
+}
+VAL = {"full": [(0.5, 1000)], "topk-2": [(0.2, 500)], "A": [(0.9, 500)], "B": [(0.0, 500)]}
+
+
+def learned_dir(path, lam):
+    cfg = env_config()
+    actions = explicit_actions(cfg)
+    torch.manual_seed(0)
+    net = build_mlp(observation_dim(), [4], len(actions), "tanh")
+    FeaturePolicy(net, actions, {"lambda": lam, "hidden": [4], "activation": "tanh"}).save(path)
+    return f"learned:{path}"
+
+
+def write_records(path, outcomes, labels, split):
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / "records.jsonl").open("w") as fh:
+        for name, rows in outcomes.items():
+            for i, (score, tokens) in enumerate(rows):
+                usage = {
+                    "tokens_computed": tokens,
+                    "tokens_reused": 0,
+                    "tokens_generated": 0,
+                    "flops": 0.0,
+                    "calls": 1,
+                }
+                fh.write(
+                    json.dumps(
+                        {
+                            "example_id": f"{split}-{i}",
+                            "doc_id": f"{split}-doc{i}",
+                            "policy": labels[name],
+                            "score": score,
+                            "usage": usage,
+                            "context_tokens": tokens,
+                        }
+                    )
+                    + "\n"
+                )
+
+
+@pytest.fixture
+def run(tmp_path):
+    labels = {
+        "full": "full",
+        "topk-2": "topk-2",
+        "A": learned_dir(tmp_path / "A", 0.02),
+        "B": learned_dir(tmp_path / "B", 0.02),
+    }
+    cfg = EvalConfig(
+        data="mixed:test", select_on="val", policies=tuple(labels.values()), lambdas=(0.02, 0.05)
+    )
+    out = tmp_path / "run"
+    write_records(out, TEST, labels, "test")
+    write_records(out / "select-val", VAL, labels, "val")
+    (out / "config.json").write_text(json.dumps(cfg.to_dict()))
+    save_selection(
+        out,
+        Selection(
+            data="mixed:val",
+            n=1,
+            n_documents=1,
+            best_fixed="full",
+            best_fixed_at={"0.02": "topk-2", "0.05": "topk-2"},
+        ),
+    )
+    return out, labels
+
+
+def test_targets_choose_on_val_and_compute_diff_and_gap(run):
+    out, labels = run
+    row = policy_targets(out)["rows"][0]
+    assert row["learned"] == labels["A"] and row["fixed"] == "topk-2" and row["n"] == 4
+    a = np.array([0.6, 0.5, 1.0, 0.0]) - 0.01
+    f = np.array([0.3, 0.0, 1.0, 0.0]) - 0.01
+    o = np.maximum(
+        np.array([0.5, 0.0, 1.0, 0.0]) - 0.02, f
+    )  # ceiling over full and topk-2 (learned excluded)
+    assert row["learned_reward"] == pytest.approx(a.mean())
+    assert row["diff"][0] == pytest.approx((a - f).mean())
+    assert row["oracle_reward"] == pytest.approx(o.mean())
+    assert row["gap_closed"][0] == pytest.approx((a - f).sum() / (o - f).sum())
+    assert row["diff"][1] <= row["diff"][0] <= row["diff"][2]
+    assert row["learned_tokens"] == 500 and row["fixed_tokens"] == 500
+
+
+def test_lambda_without_a_learned_policy_and_render(run):
+    out, _ = run
+    result = policy_targets(out)
+    assert "missing" in result["rows"][1]  # both policies were trained for 0.02
+    text = render_targets(result)
+    assert "| 0.02 |" in text and "no learned policy trained for this λ" in text
+
+
+def test_throughput_and_missing_selection_are_clear(run, tmp_path):
+    out, _ = run
+    train = tmp_path / "train"
+    train.mkdir()
+    (train / "throughput.json").write_text(
+        json.dumps({"decisions": 10, "decisions_per_hour": 1200.0, "memo_hit_rate": 0.5})
+    )
+    assert "1,200 decisions/hour" in render_targets(policy_targets(out, train_dirs=[train]))
+    ppo = tmp_path / "ppo"
+    ppo.mkdir()
+    rows = [
+        {"queries": 8, "throughput/decisions_per_hour": 900.0},
+        {"queries": 8, "throughput/decisions_per_hour": 950.0, "throughput/memo_hit_rate": 0.75},
+    ]
+    (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = render_targets(policy_targets(out, train_dirs=[ppo]))
+    assert "950 decisions/hour over 16 decisions, memo hit rate 75%" in text
+    (train / "throughput.json").write_text(
+        json.dumps({"decisions": 0, "decisions_per_hour": 0.0})
+    )  # finalized
+    (train / "curve.jsonl").write_text(json.dumps({"decisions": 96, "decisions_per_hour": 225.0}) + "\n")
+    assert "225 decisions/hour over 96 decisions" in render_targets(policy_targets(out, train_dirs=[train]))
+    with pytest.raises(AdactxError, match="throughput.json"):
+        policy_targets(out, train_dirs=[tmp_path])
+    (out / "selection.json").unlink()
+    with pytest.raises(AdactxError, match="selection.json"):
+        policy_targets(out)
+
+
+def test_read_curve_of_features_and_ppo_runs(tmp_path):
+    feats, ppo = tmp_path / "features-l0.02", tmp_path / "ppo"
+    feats.mkdir(), ppo.mkdir()
+    rows = [
+        {"decisions": 16, "return": 0.1},
+        {"decisions": 32, "return": None},
+        {"decisions": 32, "return": 0.3},
+    ]
+    (feats / "curve.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )  # a resumed rollout: last wins
+    assert read_curve(feats) == ("features features-l0.02", [(16, 0.1), (32, 0.3)])
+    hist = [{"queries": 8, "rollout/return": 0.2}, {"queries": 6, "rollout/return": 0.25}]
+    (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in hist))
+    assert read_curve(ppo) == ("LM ppo", [(8.0, 0.2), (14.0, 0.25)])
+    with pytest.raises(AdactxError, match="curve.jsonl"):
+        read_curve(tmp_path)
