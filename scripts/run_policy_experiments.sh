@@ -19,6 +19,7 @@
 #
 #   STEP=baselines  fixed settings + oracle on mixed:test, chosen on mixed:val (--select-on val)
 #   STEP=features   the feature policy (MaskablePPO) at λ = 0.02, 0, 0.05 on mixed:train
+#   STEP=features64 a longer feature-policy run at λ = 0.02 (64 examples, 1,024 decisions; in progress)
 #   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run (throughput)
 #   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
 #   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
@@ -42,6 +43,12 @@ if [ "$STEP" = features ] || [ "$STEP" = all ]; then  # λ = 0.02 first; 0 and 0
   for lam in 002 0 005; do
     $ADACTX train features --config "configs/features_mixed1k_l$lam.toml" --no-progress
   done
+fi
+
+# Started at the end of sitting 2, to resume in the next one: a 1,024-decision run on 64 examples (the
+# 96-decision runs above learned a fixed refine pattern). Not in the tables yet.
+if [ "$STEP" = features64 ]; then
+  $ADACTX train features --config configs/features_mixed1k64_l002.toml --no-progress
 fi
 
 if [ "$STEP" = ppo ] || [ "$STEP" = all ]; then  # a short run on the same 16 examples (memo warm)
