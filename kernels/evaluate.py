@@ -9,6 +9,9 @@ window's loss averages every next-token prediction inside it; the result is exp(
 Windows of different lengths that start at the same offset share their prefix, and a causal model's
 prediction at position t depends only on tokens <= t, so one forward over the longest window yields
 the loss of every shorter window at that offset exactly (:func:`perplexity_at_lengths` exploits it).
+:func:`document_perplexity` draws its windows instead from single documents spread over the whole
+stream (seeded; never the first offsets only, never across two documents; ``adactx eval perplexity``'s
+default), one forward per window at the longest length.
 
 Passkey follows ``passkey_retrivial.py`` through ``adactx.data.passkey``: LongLoRA's prompt, greedy
 decoding of as many tokens as the answer has, exact match. Greedy decoding reproduces the answer iff
@@ -198,3 +201,64 @@ def eval_tokens(paths: list[str], tokenizer, max_tokens: int):
         if len(tokens) >= max_tokens:
             break
     return tokens[:max_tokens]
+
+
+def eval_documents(paths: list[str], tokenizer) -> list[list[int]]:
+    """Each document of the local files (a record of a .jsonl/.json, or a text file) as its own token list."""
+    from adactx.kernels.train import read_texts
+
+    return [tokenizer.encode(text, add_special_tokens=False) for text in read_texts(paths)]
+
+
+def document_windows(doc_lengths: list[int], length: int, n_windows: int, seed: int = 0) -> list[tuple[int, int]]:
+    """``(document, offset)`` of ``n_windows`` windows of ``length`` tokens, each inside one document.
+
+    The documents long enough are split, in stream order, into ``n_windows`` equal strata; each window
+    takes a seeded random document of its stratum and a uniform random offset inside it, so windows
+    cover the whole stream (not its first offsets) and never span two documents. With more windows
+    than long documents, documents repeat at different offsets.
+    """
+    import random
+
+    eligible = [i for i, n in enumerate(doc_lengths) if n >= length]
+    if not eligible:
+        raise ValueError(f"perplexity: no document has {length} tokens (longest {max(doc_lengths, default=0)})")
+    rng = random.Random(seed)
+    windows = []
+    for k in range(n_windows):
+        lo = k * len(eligible) // n_windows
+        hi = max(lo + 1, (k + 1) * len(eligible) // n_windows)
+        doc = eligible[rng.randrange(lo, hi)]
+        windows.append((doc, rng.randint(0, doc_lengths[doc] - length)))
+    return windows
+
+
+def document_perplexity(
+    model, documents: list[list[int]], lengths: list[int], n_windows: int, seed: int = 0, on_window=None
+) -> tuple[list[PerplexityResult], list[tuple[int, int]]]:
+    """Perplexity at each length on windows drawn from single documents (:func:`document_windows`).
+
+    The windows are drawn for the longest length; a shorter length scores the prefix of the same
+    windows (exact for a causal model), so one forward per window serves every length.
+    """
+    import torch
+
+    lengths = sorted(set(lengths))
+    windows = document_windows([len(d) for d in documents], lengths[-1], n_windows, seed)
+    device = next(model.parameters()).device
+    sums: dict[int, list[float]] = {L: [] for L in lengths}
+    spent = 0.0
+    for doc, offset in windows:
+        ids = torch.as_tensor(documents[doc][offset : offset + lengths[-1]], dtype=torch.long)
+        start = time.perf_counter()
+        nll = window_token_nll(model, ids[None].to(device))[0]
+        spent += time.perf_counter() - start
+        for L in lengths:
+            sums[L].append(float(nll[: L - 1].double().mean()))
+        if on_window is not None:
+            on_window(doc, offset, lengths[-1])
+    results = []
+    for L in lengths:
+        mean = sum(sums[L]) / len(sums[L])
+        results.append(PerplexityResult(L, len(sums[L]), len(sums[L]) * (L - 1), mean, math.exp(mean), spent))
+    return results, windows

@@ -3,7 +3,8 @@
     python scripts/sft_compare.py --base /work/sft-run/eval-base --sft /work/sft-run/eval-sft-0 /work/sft-run/eval-sft-1
 
 Each side may be several run directories (shards); only examples with every condition done on both
-sides are compared, so the two tables share n and the examples. Bootstrap CIs as in `adactx eval`.
+sides are compared, so the two tables share n and the examples. Bootstrap CIs as in `adactx eval`;
+the last table is the paired difference sft - base per condition (same examples, bootstrap over examples).
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ def _complete(records: list[dict]) -> set[str]:
     return {e for e, v in labels.items() if len(v) == need}
 
 
+def _paired(sides: dict[str, list[dict]], common: set[str]) -> None:
+    from adactx.rl.stats import paired_difference
+
+    score = {name: {(r["example_id"], r["policy"]): r["score"] for r in records} for name, records in sides.items()}
+    print("\nsft - base (paired over the same examples)")
+    for policy in sorted({p for _, p in score["base"]} & {p for _, p in score["sft"]}):
+        ids = sorted(e for e in common if (e, policy) in score["base"] and (e, policy) in score["sft"])
+        if ids:
+            d, lo, hi = paired_difference([score["sft"][e, policy] for e in ids], [score["base"][e, policy] for e in ids])
+            print(f"{policy:<22}{len(ids):>4}  {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--base", nargs="+", required=True)
@@ -49,6 +62,7 @@ def main() -> None:
             diff = f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]" if d else ""
             ci = f"[{r['ci'][0]:.3f}, {r['ci'][1]:.3f}]"
             print(f"{r['condition']:<22}{r['n']:>4}{r['score']:>8.3f}  {ci:<16}{r['context_tokens']:>8.0f}  {diff}")
+    _paired(sides, common)
 
 
 if __name__ == "__main__":

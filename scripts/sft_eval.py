@@ -6,7 +6,8 @@
 It is `adactx eval --sensitivity --adapter DIR` (rl.evaluate.run_eval) with the reader loaded in
 --dtype (float32 by default: on CPUs without AVX-512, bf16 matmuls are ~4x slower) and its own memo
 database under --out (the memo key does not include the dtype). Conditions: none, gold, prefix
-(first-L), retrieved (topk-K), longest; prints the sensitivity table with n and bootstrap CIs.
+(first-L), retrieved (topk-K), longest; prints the baseline table (--policies) and the sensitivity
+table with n and bootstrap CIs. scripts/sft_evals.sh runs every before/after evaluation of issue 10.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main() -> None:
     p.add_argument("--mixed-lengths", default="1000")
     p.add_argument("--budget", type=int, default=1024)
     p.add_argument("--topk", type=int, default=2, help="the retrieved condition: topk-K")
+    p.add_argument("--policies", default=None, help="baseline policies of the table (default: topk-K)")
+    p.add_argument("--oracle-depth", type=int, default=2, help="most actions of the oracle's tree")
     p.add_argument("--prefix-tokens", type=int, default=1024)
     p.add_argument("--answer-tokens", type=int, default=16)
     p.add_argument("--summary-tokens", type=int, default=96)
@@ -38,10 +41,11 @@ def main() -> None:
 
     from adactx.reader import load_reader
 
+    policies = tuple((args.policies or f"topk-{args.topk}").split(","))
     cfg = EvalConfig(
-        data=args.data, n=args.n, seed=args.seed, policies=(f"topk-{args.topk}",), budget=args.budget,
+        data=args.data, n=args.n, seed=args.seed, policies=policies, budget=args.budget,
         answer_tokens=args.answer_tokens, summary_tokens=args.summary_tokens, sensitivity=True,
-        topk=args.topk, prefix_tokens=args.prefix_tokens,
+        topk=args.topk, oracle_depth=args.oracle_depth, prefix_tokens=args.prefix_tokens,
         mixed_lengths=tuple(int(x) for x in args.mixed_lengths.split(",")), model=args.model, adapter=args.adapter,
     )
     reader = load_reader(args.model, adapter=args.adapter, dtype=args.dtype)

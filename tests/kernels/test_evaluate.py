@@ -67,12 +67,12 @@ def test_cli_perplexity_and_passkey(tiny_dir, tmp_path):
     runner = CliRunner()
     out = tmp_path / "ppl.json"
     result = runner.invoke(app, ["eval", "perplexity", "--model", str(tiny_dir), "--data", str(text),
-                                 "--lengths", "64,128", "--stride", "32", "--max-windows", "2",
+                                 "--lengths", "64,128", "--windows", "stream", "--stride", "32", "--max-windows", "2",
                                  "--rope-factor", "2", "--dtype", "float32", "--out", str(out)])
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["settings"]["rope_factor"] == 2.0 and [r["length"] for r in saved["results"]] == [64, 128]
-    assert "perplexity" in result.output
+    assert saved["settings"]["windows"] == "stream" and "perplexity" in result.output
     out = tmp_path / "pk.json"
     result = runner.invoke(app, ["eval", "passkey", "--model", str(tiny_dir), "--lengths", "200",
                                  "--trials", "2", "--dtype", "float32", "--out", str(out)])
@@ -112,3 +112,54 @@ def test_user_errors_are_one_line(capsys):
         main(["eval", "passkey", "--lengths", "a,b"])
     assert exit_info.value.code == 2
     assert "--lengths a,b" in capsys.readouterr().err
+
+
+def test_document_windows_stay_inside_one_document_and_cover_the_stream():
+    from adactx.kernels.evaluate import document_windows
+
+    lengths = [50, 300, 10, 400, 120, 500, 90, 250]
+    windows = document_windows(lengths, 100, 4, seed=3)
+    eligible = [i for i, n in enumerate(lengths) if n >= 100]  # 1, 3, 4, 5, 7
+    assert len(windows) == 4 and all(0 <= o <= lengths[d] - 100 for d, o in windows)
+    assert all(d in eligible for d, _ in windows)
+    assert windows[0][0] in eligible[:2] and windows[-1][0] in eligible[-2:]  # strata run over the whole stream
+    assert windows == document_windows(lengths, 100, 4, seed=3) != document_windows(lengths, 100, 4, seed=4)
+    many = document_windows(lengths, 100, 12, seed=0)
+    assert {d for d, _ in many} == set(eligible) and len(set(many)) > len(eligible)
+    with pytest.raises(ValueError, match="no document has 600 tokens"):
+        document_windows(lengths, 600, 2)
+
+
+def test_document_perplexity_scores_prefixes_of_the_drawn_windows(tiny):
+    from adactx.kernels.evaluate import document_perplexity
+
+    docs = [torch.randint(0, 300, (n,)).tolist() for n in (30, 90, 20, 120)]
+    results, windows = document_perplexity(tiny, docs, [24, 60], n_windows=3, seed=1)
+    assert {d for d, _ in windows} <= {1, 3}
+    for r in results:
+        separate = [float(window_token_nll(tiny, torch.tensor([docs[d][o : o + r.length]]))[0].double().mean())
+                    for d, o in windows]
+        assert r.windows == 3 and r.tokens_scored == 3 * (r.length - 1)
+        assert r.mean_nll == pytest.approx(sum(separate) / 3, rel=1e-5)
+
+
+def test_cli_perplexity_draws_windows_from_documents(tiny_dir, tmp_path):
+    from helpers import CORPUS
+    from typer.testing import CliRunner
+
+    from adactx.cli import app
+
+    data = tmp_path / "docs.jsonl"
+    texts = ["a short note", " ".join(CORPUS * 12), "another one", " ".join(CORPUS * 15)]
+    data.write_text("\n".join(json.dumps({"text": t}) for t in texts) + "\n")
+    out = tmp_path / "ppl.json"
+    result = CliRunner().invoke(app, ["eval", "perplexity", "--model", str(tiny_dir), "--data", str(data),
+                                      "--lengths", "32,96", "--max-windows", "3", "--dtype", "float32",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    settings = json.loads(out.read_text())["settings"]
+    assert settings["windows"] == "documents" and settings["documents"] == 4
+    assert len(settings["drawn"]) == 3 and {d for d, _ in settings["drawn"]} <= {1, 3}
+    too_long = CliRunner().invoke(app, ["eval", "perplexity", "--model", str(tiny_dir), "--data", str(data),
+                                        "--lengths", "100000", "--dtype", "float32"])
+    assert too_long.exit_code != 0 and "no document has 100000 tokens" in str(too_long.exception)
