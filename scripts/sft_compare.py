@@ -1,6 +1,6 @@
 """Sensitivity tables of two readers on the examples both finished (runs of scripts/sft_eval.py).
 
-    python scripts/sft_compare.py --base /work/sft-run/eval-base --sft /work/sft-run/eval-sft-0 /work/sft-run/eval-sft-1
+    python scripts/sft_compare.py --base runs/sft-eval-base --sft runs/sft-eval-sft
 
 Each side may be several run directories (shards); only examples with every condition done on both
 sides are compared, so the two tables share n and the examples. Bootstrap CIs as in `adactx eval`;

@@ -1,7 +1,7 @@
 """Reader sensitivity before / after SFT: one command per reader, same examples, same settings.
 
-    python scripts/sft_eval.py --out /work/sft-run/eval-base                                  # base reader
-    python scripts/sft_eval.py --out /work/sft-run/eval-sft --adapter /work/sft-run/.../adapter
+    python scripts/sft_eval.py --out runs/sft-eval-base                                  # base reader
+    python scripts/sft_eval.py --out runs/sft-eval-sft --adapter runs/sft-smollm2-2k/adapter
 
 It is `adactx eval --sensitivity --adapter DIR` (rl.evaluate.run_eval) with the reader loaded in
 --dtype (float32 by default: on CPUs without AVX-512, bf16 matmuls are ~4x slower) and its own memo

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADAPTER=${1:?give the adapter directory}
-OUT=${2:-/work/sft-run/evals}
+OUT=${2:-runs/sft-evals}
 shift $(( $# < 2 ? $# : 2 ))
 SECTIONS=${*:-mixed qmsum ppl8 passkey squality pk16 ppl16}
 export OMP_NUM_THREADS=1
