@@ -53,10 +53,8 @@ class TextDelta:
     """Turns a growing list of token ids into the new text since the last call, for streaming.
 
     Decoding the whole list each time (not token by token) keeps multi-byte characters and merged
-    spaces right. Only the text before the last whitespace is sent while generating: a later token can
-    still change the word it ends (bytes that complete a character, a space the tokenizer's clean-up
-    removes before punctuation), never what precedes a whitespace. The text is stripped like the final
-    answer, so the pieces sent add up to ``finish()``'s text."""
+    spaces right; a piece that ends in an unfinished character (U+FFFD) waits for the next token. The
+    text is stripped like the final answer, so the pieces sent add up to exactly ``finish()``'s text."""
 
     def __init__(self, decode: Callable[[list[int]], str], on_token: TokenCallback | None) -> None:
         self.decode, self.on_token, self.sent = decode, on_token, ""
@@ -65,9 +63,9 @@ class TextDelta:
         if self.on_token is None:
             return
         text = self.decode(ids).strip()
-        cut = max(text.rfind(" "), text.rfind("\n"))
-        if cut > len(self.sent) and text[:cut].startswith(self.sent):
-            self._send(text[:cut])
+        if text.endswith("\ufffd") or not text.startswith(self.sent):
+            return
+        self._send(text)
 
     def finish(self, ids: list[int]) -> str:
         text = self.decode(ids).strip()

@@ -33,6 +33,7 @@ class LiveAnswer:
         self.streaming = False  # inside an answer's text (no newline printed yet)
         self.streamed = False  # this question's answer was printed as it was generated
         self.column = 0  # where the streamed answer's current line ends
+        self.text = ""  # what was printed of this question's answer as it streamed
         self.parts = None  # the summary's progress bar while parts are being summarized
         self.show_step = _step_printer(console)
 
@@ -42,10 +43,13 @@ class LiveAnswer:
 
     def event(self, event: dict) -> None:
         if event.get("kind") == "token":
+            if self.streamed and not self.streaming:
+                return  # a piece that arrives after its step line: result() prints the answer whole
             if not self.streaming:
                 self.console.print("answer: ", end="", style="bold", highlight=False)
                 self.streaming = self.streamed = True
                 self.column = len("answer: ")
+            self.text += event["text"]
             self._write(event["text"])
         elif event.get("kind") == "part":
             self._part(int(event["done"]), int(event["parts"]))
@@ -97,6 +101,10 @@ class LiveAnswer:
 
     def result(self, result) -> None:
         self._end_text()
+        if self.streamed and _visible(self.text) != _visible(result.answer or ""):
+            self.streamed = False  # text printed differs from the answer (a late piece, or a tokenizer that
+            # rewrote text already streamed): print the answer whole, as it ended
+        self.text = ""
         if not self.streamed:
             if result.answer:  # the model's text is not markup: "[red]" in an answer prints as written
                 text = "".join(c for c in result.answer if c == "\n" or c.isprintable())
@@ -123,6 +131,11 @@ def progress_bar(console=None, *extra_columns, bar_width: int | None = 24, trans
         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), *extra_columns,
         console=console, transient=transient,
     )
+
+
+def _visible(text: str) -> str:
+    """The characters a terminal shows, without whitespace (wrapping moves it)."""
+    return "".join(c for c in text if c.isprintable() and not c.isspace())
 
 
 def _print_result(console, result) -> None:

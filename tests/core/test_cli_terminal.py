@@ -63,8 +63,12 @@ def test_ask_prints_the_run_id_first_and_streams_each_answer(model_dir, doc_file
     q2 = lines.index("2/2 And the price?")
     first = "\n".join(lines[:q2])
     assert "1/2 What about the battery?" in first and "read 64 of" in first
+    # as streamed, wrapped to 80 columns; printed again whole after its step line if the tokenizer rewrote
+    # text already streamed (byte-level BPE on a random model's tokens)
     streamed = first.split("answer: ", 1)[1].split("\n   2 answer")[0]
-    assert visible(streamed) == visible(saved[0]["answer"]) != ""  # as streamed, wrapped to 80 columns
+    final = first.rsplit("answer: ", 1)[1].split("\nread ")[0].split("\n   2 answer")[0]
+    assert visible(final) == visible(saved[0]["answer"]) != ""
+    assert visible(streamed) == visible(final) or first.count("answer: ") == 2
     assert_fits(out)
 
 

@@ -11,16 +11,14 @@ from adactx.reader import TextDelta
 TEXT = "\n\n".join(f"Part {i}. The committee discussed item {i} and approved it after a debate." for i in range(40))
 
 
-def test_text_delta_sends_pieces_that_add_up_and_waits_for_whole_words():
-    # a later token may rewrite the word being generated (bytes completing a character; the tokenizer's
-    # clean-up dropping the space before punctuation): only text before the last whitespace is sent early
-    words = {1: "Hello", 2: "Hello wor", 3: "Hello wor\ufffd", 4: "Hello worñd é", 5: "Hello worñd é,"}
+def test_text_delta_sends_pieces_that_add_up_and_waits_for_whole_characters():
+    words = {1: "Hello", 2: "Hello wor", 3: "Hello wor\ufffd", 4: "Hello world é", 5: "Hello world é "}
     sent: list[str] = []
     delta = TextDelta(lambda ids: words[len(ids)], sent.append)
     for n in range(1, 6):
         delta.update(list(range(n)))
-    assert sent == ["Hello", " worñd"]  # "wor" and the half character were never sent
-    assert delta.finish(list(range(5))) == "Hello worñd é," == "".join(sent)
+    assert sent == ["Hello", " wor", "ld é"]  # the half character waited; trailing space is not sent
+    assert delta.finish(list(range(5))) == "Hello world é" == "".join(sent)
     quiet = TextDelta(lambda ids: "x", None)
     quiet.update([1])
     assert quiet.finish([1]) == "x"
