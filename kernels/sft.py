@@ -105,41 +105,19 @@ def trainable_extras(cfg: SFTTrainConfig) -> tuple[str, ...]:
 
 def build_model(cfg: SFTTrainConfig, device: str = "cpu"):
     """(peft_model, tokenizer, rope_factor): base + S²-Attn (SFT grouping) + PI + LoRA(+), ready to train."""
-    import warnings
-
-    import torch
     from adactx.kernels import s2attn
-    from adactx.kernels.lora import add_longlora_adapter
-    from adactx.kernels.position import (
-        apply_position_interpolation,
-        interpolation_factor,
-        original_max_positions,
-    )
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from adactx.kernels.position import interpolation_factor, original_max_positions
+    from adactx.kernels.train import build_lora_model
 
-    from adactx.reader import resolve_model
-
-    s2attn.register()
-    s2attn.set_group_size_ratio(cfg.group_size_ratio)
     s2attn.set_sft_group_size(cfg.sft_group_size)
-    path = resolve_model(cfg.model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    attn = "s2attn" if cfg.attention == "s2attn" else "sdpa"
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, cfg.dtype), attn_implementation=attn)
-    factor = cfg.rope_factor or interpolation_factor(cfg.model_max_length, original_max_positions(model.config))
-    apply_position_interpolation(model, factor)
-    model.config.use_cache = False
-    if cfg.gradient_checkpointing:
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    torch.manual_seed(cfg.seed)  # LoRA A initialization
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
-        model = add_longlora_adapter(model, cfg.lora_r, cfg.lora_alpha, trainable_extras(cfg))
-    for param in model.parameters():
-        if param.requires_grad:
-            param.data = param.data.float()  # float32 master weights for AdamW
+    model, tokenizer, factor = build_lora_model(
+        cfg,
+        lambda config: cfg.rope_factor or interpolation_factor(cfg.model_max_length, original_max_positions(config)),
+        trainable_extras(cfg),
+        device,
+    )
     model.peft_config["default"].base_model_name_or_path = portable_base_name(cfg.model)
-    return model.to(device).train(), tokenizer, factor
+    return model, tokenizer, factor
 
 
 def portable_base_name(model: str | None) -> str:

@@ -126,6 +126,15 @@ def resolve_rope_factor(cfg: LongLoRATrainConfig, config) -> float:
 
 def build_model(cfg: LongLoRATrainConfig, device: str = "cpu"):
     """(peft_model, tokenizer, rope_factor): base + S²-Attn + PI + LongLoRA adapter, ready to train."""
+    return build_lora_model(
+        cfg, lambda config: resolve_rope_factor(cfg, config), tuple(cfg.trainable_extras), device
+    )
+
+
+def build_lora_model(cfg, rope_factor_of, trainable_extras: tuple, device: str = "cpu"):
+    """(peft_model, tokenizer, rope_factor) for a LongLoRA-style run (``train longlora`` and ``train sft``):
+    ``cfg.model`` with S²-Attn, position interpolation by ``rope_factor_of(model.config)``, the LoRA
+    adapter (+ ``trainable_extras``) and float32 trainable weights."""
     import warnings
 
     import torch
@@ -142,7 +151,7 @@ def build_model(cfg: LongLoRATrainConfig, device: str = "cpu"):
     tokenizer = AutoTokenizer.from_pretrained(path)
     attn = "s2attn" if cfg.attention == "s2attn" else "sdpa"
     model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, cfg.dtype), attn_implementation=attn)
-    factor = resolve_rope_factor(cfg, model.config)
+    factor = rope_factor_of(model.config)
     apply_position_interpolation(model, factor)
     model.config.use_cache = False
     if cfg.gradient_checkpointing:
@@ -150,7 +159,7 @@ def build_model(cfg: LongLoRATrainConfig, device: str = "cpu"):
     torch.manual_seed(cfg.seed)  # LoRA A initialization
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")  # intended: see lora.py
-        model = add_longlora_adapter(model, cfg.lora_r, cfg.lora_alpha, tuple(cfg.trainable_extras))
+        model = add_longlora_adapter(model, cfg.lora_r, cfg.lora_alpha, trainable_extras)
     for param in model.parameters():
         if param.requires_grad:
             param.data = param.data.float()  # float32 master weights for AdamW
