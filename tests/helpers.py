@@ -131,3 +131,24 @@ def wait_for(predicate, timeout: float = 120.0, poll: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not reached")
         time.sleep(poll)
+
+
+class CrashOnce:
+    """A policy that retrieves ``retrieves`` chunks one at a time, then answers, and raises on its second
+    decision while ``armed`` (a crash mid-session; disarm it and resume)."""
+
+    name, needs_draft = "crash-once", False
+
+    def __init__(self, retrieves: int = 1):
+        self.retrieves, self.armed, self.calls = retrieves, True, 0
+
+    def reset(self):
+        pass
+
+    def act(self, obs):
+        from adactx.graphs.state import Action
+
+        self.calls += 1
+        if self.calls == 2 and self.armed:
+            raise RuntimeError("simulated crash")
+        return Action("retrieve", 1) if obs.steps_taken < self.retrieves else Action("answer")

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 import torch
-from helpers import tiny_llama, tiny_tokenizer
+from helpers import save_tiny_model
 
 from adactx.cli import main
 
@@ -16,11 +16,7 @@ DOC = "\n\n".join(f"Part {i}. The committee discussed the {t}. The {t} was appro
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-model")
-    tok = tiny_tokenizer()
-    tiny_llama(len(tok), max_position_embeddings=1024).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers import tiny_llama, tiny_tokenizer
+from helpers import save_tiny_model
 
 from adactx.cli import main
 
@@ -15,11 +15,7 @@ DOC = "\n\n".join(
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-model")
-    tok = tiny_tokenizer()
-    tiny_llama(len(tok), max_position_embeddings=1024).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from adactx.retrieval.encoders import HashingEncoder
 from adactx.rl.env import EnvConfig
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.settings import RL_DEFAULTS, EpisodeSettings
-from helpers import tiny_reader
+from helpers import CrashOnce, tiny_reader
 from typer.testing import CliRunner
 
 from adactx.api import ContextManager
@@ -67,27 +67,10 @@ def test_cli_options_take_the_dataclass_defaults():
     assert CliRunner().invoke(app, ["eval", "--help"]).exit_code == 0
 
 
-class StopAfterOne:
-    name = "crash-once"
-    needs_draft = False
-
-    def __init__(self):
-        self.calls, self.armed = 0, True
-
-    def reset(self):
-        pass
-
-    def act(self, obs):
-        from adactx.graphs.state import Action
-
-        self.calls += 1
-        if self.calls == 2 and self.armed:
-            raise RuntimeError("simulated crash")
-        return Action("retrieve", 1) if obs.steps_taken < 1 else Action("answer")
 
 
 def test_resume_keeps_the_facades_budget_and_the_session_records_its_own(tmp_path, tmp_cache):
-    policy = StopAfterOne()
+    policy = CrashOnce()
     opts = {"reader": tiny_reader(), "encoder": HashingEncoder(), "policy": policy, "chunk_tokens": 24,
             "db": tmp_path / "s.sqlite"}
     cm = ContextManager(budget=300, max_steps=4, **opts)

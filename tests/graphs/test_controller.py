@@ -9,7 +9,7 @@ from adactx.retrieval.chunking import build_chunk_tree
 from adactx.retrieval.documents import document_from_text
 from adactx.retrieval.encoders import HashingEncoder
 from adactx.retrieval.index import ChunkIndex
-from helpers import tiny_reader
+from helpers import CrashOnce, tiny_reader
 
 from adactx.api import ContextManager
 from adactx.errors import AdactxError
@@ -116,26 +116,10 @@ def test_unknown_policy_is_a_clear_error():
         make_policy("nope")
 
 
-class CrashOnce:
-    """Retrieves twice; raises on the second decision while armed (a crash mid-session)."""
-
-    name, needs_draft = "crash-once", False
-
-    def __init__(self):
-        self.armed, self.calls = True, 0
-
-    def reset(self):
-        pass
-
-    def act(self, obs):
-        self.calls += 1
-        if self.calls == 2 and self.armed:
-            raise RuntimeError("simulated crash")
-        return Action("retrieve", 1) if obs.steps_taken < 2 else Action("answer")
 
 
 def test_sessions_persist_list_and_resume(tmp_path, tmp_cache):
-    policy = CrashOnce()
+    policy = CrashOnce(retrieves=2)
     cm = ContextManager(reader=tiny_reader(), encoder=HashingEncoder(), index_kind="hybrid", policy=policy,
                         budget=300, max_steps=4, chunk_tokens=24, db=tmp_path / "s.sqlite")
     doc = cm.add_text(TEXT, "doc")

@@ -7,7 +7,7 @@ import pytest
 from adactx.graphs.graph import list_sessions, load_session
 from adactx.graphs.persistence import StrictSerializer, UnsafeCheckpointError, open_checkpointer
 from adactx.retrieval.encoders import HashingEncoder
-from helpers import one_error_line, run_cli, tiny_reader
+from helpers import CrashOnce, one_error_line, run_cli, tiny_reader
 from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -107,24 +107,6 @@ def test_crafted_doc_path_is_not_read_by_resume(session_db, tmp_path):
             _cm(db).resume("s1")
 
 
-class CrashOnce:
-    """Reads one chunk; raises on its second decision while armed (a crash mid-question)."""
-
-    name, needs_draft = "crash-once", False
-
-    def __init__(self):
-        self.armed, self.calls = True, 0
-
-    def reset(self):
-        pass
-
-    def act(self, obs):
-        from adactx.graphs.state import Action
-
-        self.calls += 1
-        if self.calls == 2 and self.armed:
-            raise RuntimeError("simulated crash")
-        return Action("retrieve", 1) if obs.steps_taken < 1 else Action("answer")
 
 
 def test_session_records_an_absolute_path_and_resumes_from_another_directory(tmp_path, tmp_cache, monkeypatch):

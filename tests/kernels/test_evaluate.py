@@ -47,13 +47,9 @@ def test_greedy_match_equals_greedy_decoding(tiny):
 
 @pytest.fixture()
 def tiny_dir(tmp_path):
-    from helpers import tiny_llama, tiny_tokenizer
+    from helpers import save_tiny_model
 
-    tok = tiny_tokenizer()
-    path = tmp_path / "tiny"
-    tiny_llama(len(tok), max_position_embeddings=256).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path / "tiny", max_context=256)
 
 
 def test_cli_perplexity_and_passkey(tiny_dir, tmp_path):

@@ -22,13 +22,9 @@ def _record(answer="71432", pieces=PIECES, gold=(False, True, False), task="qa")
 
 @pytest.fixture()
 def tiny_model_dir(tmp_path):
-    from helpers import tiny_llama, tiny_tokenizer
+    from helpers import save_tiny_model
 
-    tok = tiny_tokenizer()
-    path = tmp_path / "tiny"
-    tiny_llama(len(tok), max_position_embeddings=256).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_model(tmp_path / "tiny", max_context=256)
 
 
 # --- layout and labels ---------------------------------------------------------------------------------
