@@ -172,11 +172,9 @@ def read_meta(directory: Path) -> PolicyMeta:
     path = directory / "policy.json"
     if not path.is_file():
         raise AdactxError(f"{directory}: not a learned policy directory (no policy.json)")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise AdactxError(f"{path}: not valid JSON ({exc})") from None
-    return PolicyMeta.from_json(data, str(path))
+    from adactx.rl.safe_io import read_json
+
+    return PolicyMeta.from_json(read_json(path), str(path))
 
 
 def _load_model(directory: Path, meta: PolicyMeta) -> tuple[Any, Any]:

@@ -5,8 +5,9 @@ for. Read by the loaders of every kind (``adactx.rl.features``, ``adactx.rl.lm_p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from adactx.rl.safe_io import read_json
 
 from adactx.errors import AdactxError
 
@@ -24,10 +25,7 @@ def read_policy_json(directory: str | Path) -> dict:
             f"learned policy {directory}: missing policy.json (a learned policy directory is written by "
             "`adactx train features|ppo|grpo`)"
         )
-    try:
-        meta = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AdactxError(f"{path}: not valid JSON: {exc}") from None
+    meta = read_json(path)
     if not isinstance(meta, dict):
         raise AdactxError(f"{path}: expected a JSON object")
     kind = meta.get("kind")

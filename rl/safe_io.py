@@ -43,6 +43,14 @@ def write_json_atomically(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file's content, or a one-line error naming the file."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AdactxError(f"{path}: not valid JSON ({exc})") from None
+
+
 def read_run_config(path: Path) -> dict:
     """A run directory's config.json, or a one-line error saying how to go on."""
     try:

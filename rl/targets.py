@@ -30,6 +30,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from adactx.rl.safe_io import read_json, read_run_config
 
 from adactx.errors import AdactxError
 
@@ -99,7 +100,7 @@ def _run_config(run: Path):
     path = run / "config.json"
     if not path.is_file():
         raise AdactxError(f"{run}: no config.json (not an `adactx eval` run directory)")
-    cfg = EvalConfig.from_dict(json.loads(path.read_text()))
+    cfg = EvalConfig.from_dict(read_run_config(path))
     if not cfg.select_on:
         raise AdactxError(f"{path}: select_on is unset; the targets need a run made with --select-on val")
     return cfg
@@ -167,7 +168,7 @@ def read_throughput(train_dir: str | Path) -> dict:
     path = Path(train_dir) / "throughput.json"
     history = Path(train_dir) / "history.jsonl"
     if not path.is_file() and history.is_file():
-        rows = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
+        rows = _json_lines(history)
         last = rows[-1] if rows else {}
         return {
             "dir": str(train_dir),
@@ -176,18 +177,15 @@ def read_throughput(train_dir: str | Path) -> dict:
             "memo_hit_rate": last.get("throughput/memo_hit_rate"),
         }
     curve = Path(train_dir) / "curve.jsonl"
-    if path.is_file() and curve.is_file() and not json.loads(path.read_text()).get("decisions"):
+    data = read_json(path) if path.is_file() else None
+    if data is not None and curve.is_file() and not data.get("decisions"):
         last = _json_lines(curve)[-1]  # a run finalized after kill -9: its last rollout's rate
         return {
             "dir": str(train_dir),
             **{k: last.get(k) for k in ("decisions", "decisions_per_hour", "memo_hit_rate")},
         }
-    if not path.is_file():
+    if data is None:
         raise AdactxError(f"{path}: missing (written by `adactx train features|ppo|grpo` when it stops)")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise AdactxError(f"{path}: not valid JSON: {exc}") from None
     return {"dir": str(train_dir), **data}
 
 
