@@ -5,7 +5,8 @@
     action = policy.act(obs)             # -> Action("retrieve", 4), then Action("answer")
 
 Names (``make_policy``): ``full`` (read from the start until the budget or window is full),
-``first-L`` (the first L tokens), ``topk-K`` (the K best chunks), ``threshold[-TAU]`` (retrieve until
+``first-L`` (the first L tokens), ``topk-K`` (the K best chunks), ``refine-K`` (``refine`` K times: the
+most relevant sentences of the next-best chunks), ``threshold[-TAU]`` (retrieve until
 the draft's mean log-prob passes -TAU), ``rag-full[-TAU]`` (top-k, then the full context when the
 draft is unsure). Learned policies (``adactx.rl``) implement the same two methods.
 """
@@ -82,6 +83,27 @@ class TopK:
 
 
 @dataclass
+class FixedRefine:
+    """``refine`` ``k`` times (each adds the most relevant sentences of the next-best chunks), then answer."""
+
+    k: int = 2
+    needs_draft: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"refine-{self.k}"
+
+    def reset(self) -> None:
+        self._done = 0
+
+    def act(self, obs: Observation) -> Action:
+        if getattr(self, "_done", 0) < self.k and obs.mask.get("refine"):
+            self._done = getattr(self, "_done", 0) + 1
+            return Action("refine")
+        return _stop(obs)
+
+
+@dataclass
 class ConfidenceThreshold:
     """Retrieve ``step_k`` chunks at a time until the draft's mean log-prob reaches ``tau``."""
 
@@ -136,12 +158,13 @@ _PATTERNS = [
     (r"full", lambda m: FirstTokens(None)),
     (r"first-(\d+)", lambda m: FirstTokens(int(m[1]))),
     (r"topk-(\d+)", lambda m: TopK(int(m[1]))),
+    (r"refine-(\d+)", lambda m: FixedRefine(int(m[1]))),
     (r"threshold", lambda m: ConfidenceThreshold()),
     (r"threshold-(\d*\.?\d+)", lambda m: ConfidenceThreshold(-float(m[1]))),
     (r"rag-full", lambda m: RagThenFull()),
     (r"rag-full-k(\d+)", lambda m: RagThenFull(int(m[1]))),
 ]
-POLICY_HELP = "full | first-L | topk-K | threshold[-TAU] | rag-full[-kK] | learned:DIR (see `adactx train`)"
+POLICY_HELP = "full | first-L | topk-K | refine-K | threshold[-TAU] | rag-full[-kK] | learned:DIR (see `adactx train`)"
 
 
 def make_policy(name: str) -> Policy:
@@ -150,7 +173,7 @@ def make_policy(name: str) -> Policy:
         m = re.fullmatch(pattern, name.strip())
         if m:
             policy = build(m)
-            if isinstance(policy, (TopK, RagThenFull)) and policy.k < 1:
+            if isinstance(policy, (TopK, RagThenFull, FixedRefine)) and policy.k < 1:
                 raise AdactxError(f"--policy {name}: k must be >= 1")
             if isinstance(policy, FirstTokens) and policy.limit is not None and policy.limit < 1:
                 raise AdactxError(f"--policy {name}: L must be >= 1")

@@ -93,6 +93,9 @@ class EvalConfig(EpisodeSettings):
             "set (e.g. val), report on --data's split; unset: chosen in-sample (biased in its favour)"
         },
     )
+    select_n: int | None = field(
+        default=None, metadata={"help": "examples on the --select-on split (default: --n)"}
+    )
     summary_quantile: float = field(
         default=0.5,
         metadata={
@@ -128,6 +131,8 @@ class EvalConfig(EpisodeSettings):
             parse_action(spec)
         if self.n is not None and self.n < 1:
             raise AdactxError(f"EvalConfig.n: must be >= 1, got {self.n}")
+        if self.select_n is not None and self.select_n < 1:
+            raise AdactxError(f"EvalConfig.select_n: must be >= 1, got {self.select_n}")
         super().__post_init__()
         require_positive(self, "n_boot", "prefix_tokens", "topk")
         if self.oracle_depth < 0:

@@ -113,7 +113,10 @@ def select_settings(cfg: EvalConfig, out, reader, encoder, memo_path, progress, 
     from adactx.rl.selection import save_selection, selection_from_summary, selection_spec
 
     spec = selection_spec(cfg.data, cfg.select_on)
-    sel_cfg = replace(cfg, data=spec, policies=tuple(cfg.baselines), sensitivity=False, select_on=None)
+    n = cfg.select_n if cfg.select_n is not None else cfg.n
+    sel_cfg = replace(
+        cfg, data=spec, n=n, policies=tuple(cfg.baselines), sensitivity=False, select_on=None, select_n=None
+    )
     whole = replace(par, shard=None) if par is not None else None
     summary = run_eval(
         sel_cfg,

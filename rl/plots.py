@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from adactx.errors import AdactxError
+from adactx.rl.selection import is_baseline_fixed
 
 ACTION_COLOURS = {
     "retrieve": "tab:blue",
@@ -63,7 +64,7 @@ def draw_all(run_dir: str | Path, suffix: str = "") -> list[str]:
             r["score"] = float(r.get("metrics", {}).get(summary["metric"], r["score"]))
     out = [pareto_plot(summary, records, figures / "pareto.png", title=f"{cfg.data} ({summary['metric']})")]
     for policy in cfg.baselines:
-        if not policy.startswith(("full", "first-", "topk-")):
+        if not is_baseline_fixed(policy):
             out.append(decision_plot(records, policy, figures / f"decisions_{_safe(policy)}.png"))
     out.append(context_histogram(records, cfg.baselines, figures / "context_sizes.png"))
     learned = [p for p in cfg.baselines if p.startswith(("learned:", "threshold"))]
@@ -98,6 +99,8 @@ def _family(policy: str) -> str:
         return "first-L (prefix)"
     if policy.startswith("topk-"):
         return "top-K"
+    if policy.startswith("refine-"):
+        return "refine-K"
     if policy.startswith("threshold"):
         return "threshold (τ)"
     return policy

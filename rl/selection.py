@@ -4,8 +4,9 @@ Picking the best of a dozen fixed settings on the examples it is then compared o
 against it in its favour. ``adactx eval --data qmsum:test --select-on val`` first runs the asked
 baselines on the selection split (a resumable run directory ``OUT/select-val``), chooses there
 
-* the best fixed setting: the asked fixed baselines only (``full``, ``first-L``, ``topk-K``), never
-  a node of the oracle's tree, by mean score, and per λ by mean reward;
+* the best fixed setting: the asked fixed baselines only (``full``, ``first-L``, ``topk-K``, and
+  ``refine-K`` — a fixed number of refines, the pattern the first learned policies turned out to be),
+  never a node of the oracle's tree, by mean score, and per λ by mean reward;
 * each knob: for a family asked at several values (``threshold-1,threshold-0.5``, ``rag-full-k2,...``)
   the member with the best mean score,
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from adactx.errors import AdactxError
 
-FIXED_PREFIXES = ("full", "first-", "topk-")
+FIXED_PREFIXES = ("full", "first-", "topk-", "refine-")
 KNOB_FAMILIES = {r"threshold(-\d*\.?\d+)?": "threshold", r"rag-full(-k\d+)?": "rag-full"}
 SELECTION_FILE = "selection.json"
 

@@ -61,6 +61,7 @@ def evaluate(
     memo: str | None = typer.Option(None, help="memo database (default $ADACTX_CACHE/memo.sqlite)"),
     metric: str = option(EvalConfig, "metric"),
     select_on: str | None = option(EvalConfig, "select_on"),
+    select_n: int | None = option(EvalConfig, "select_n"),
     summary_quantile: float = option(EvalConfig, "summary_quantile"),
     threads: int = typer.Option(DEFAULT_THREADS, "--threads", help=THREADS_HELP + " With --workers: per worker."),
     workers: int = WORKERS_OPT,
@@ -82,7 +83,7 @@ def evaluate(
         answer_tokens=answer_tokens, summary_tokens=summary_tokens, lambdas=lam,
         oracle_actions=tuple(split_list(oracle_actions)), oracle_depth=oracle_depth, sensitivity=sensitivity,
         mixed_lengths=lengths, encoder=encoder, model=model if reader == "hf" else f"openai:{base_url}#{model}",
-        adapter=adapter, metric=metric, select_on=select_on, summary_quantile=summary_quantile, fields=fields,
+        adapter=adapter, metric=metric, select_on=select_on, select_n=select_n, summary_quantile=summary_quantile, fields=fields,
     )
     spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
     par = Parallelism(workers=workers, shard=parse_shard(shard) if shard else None, reader_spec=spec, threads=threads)

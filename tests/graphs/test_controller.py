@@ -46,6 +46,13 @@ def test_topk_reads_the_best_chunks_then_answers():
     assert final["context_tokens"] == sum(p["tokens"] for p in final["pieces"])
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_refine_k_refines_k_times_then_answers(k):
+    final = run(make_ctx(f"refine-{k}"))
+    assert [s["action"] for s in final["steps"]] == ["refine"] * k + ["answer"]
+    assert final["context_tokens"] > 0 and all(s["confidence"] is None for s in final["steps"][:-1])  # no drafts
+
+
 def test_first_l_reads_a_prefix_within_l():
     ctx = make_ctx("first-100")
     final = run(ctx)
@@ -114,6 +121,8 @@ def test_masked_action_falls_back_to_answer():
 def test_unknown_policy_is_a_clear_error():
     with pytest.raises(AdactxError, match="unknown policy 'nope'"):
         make_policy("nope")
+    with pytest.raises(AdactxError, match="refine-0: k must be >= 1"):
+        make_policy("refine-0")
 
 
 

@@ -178,6 +178,20 @@ def test_select_on_chooses_on_one_split_and_reports_on_the_other(tmp_path, monke
     assert summarize(out)["best_fixed"] == sel.best_fixed  # redrawn offline from the run directory
 
 
+def test_select_n_sizes_the_selection_split_on_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADACTX_CACHE", str(tmp_path / "cache"))
+    cfg = EvalConfig(**BASE, n=3, select_n=2, policies=("first-60", "topk-2"), select_on="test")
+    seen = []
+    monkeypatch.setattr(
+        "adactx.rl.evaluate.load_examples", lambda c, tok: seen.append((c.data, c.n)) or _toy_split(c.data.split(":")[1])[: c.n]
+    )
+    run_eval(cfg, tmp_path / "run", reader=tiny_reader(), encoder=HashingEncoder(), memo_path=tmp_path / "m.sqlite")
+    assert seen == [("mixed:test", 2), ("mixed:val", 3)]
+    assert load_selection(tmp_path / "run").n == 2
+    with pytest.raises(AdactxError, match="select_n: must be >= 1"):
+        EvalConfig(**BASE, select_n=0, policies=("full",), select_on="test")
+
+
 def test_select_on_the_reported_split_is_refused():
     with pytest.raises(AdactxError, match="is the split reported on"):
         EvalConfig(**BASE, policies=("full",), select_on="val")

@@ -39,6 +39,7 @@ def test_best_fixed_is_chosen_among_the_asked_fixed_baselines_only():
     )
     assert fixed_candidates(["threshold", "rag-full"]) == ["threshold", "rag-full"]  # no fixed asked
     assert "seq:extend-1024" not in fixed_candidates(["full", "seq:extend-1024"])
+    assert fixed_candidates(["topk-2", "refine-3", "learned:x"]) == ["topk-2", "refine-3"]  # a fixed pattern
 
 
 def test_knob_families_need_two_members():
