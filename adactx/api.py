@@ -37,7 +37,7 @@ from adactx.config import (
 from adactx.errors import AdactxError
 from adactx.limits import InputLimits, check_budget, check_question_length
 from adactx.reader import cache_dir
-from adactx.types import Document, Trace, Usage
+from adactx.types import Document, Step, Trace, Usage
 
 if TYPE_CHECKING:
     from adactx.retrieval.indexed import IndexedDocument
@@ -262,8 +262,8 @@ class ContextManager:
             "results": [],
             "cursor": 0,
         }
-        ctx = self._context(indexed, on_step)
-        return _run_session(graph, state, config, ctx, session_id, on_event, on_result)
+        ctx = self._context(indexed)
+        return _run_session(graph, state, config, ctx, session_id, on_event, on_result, on_step)
 
     def resume(
         self, session_id: str, doc: str | None = None, on_step=None, on_event=None, on_result=None
@@ -282,7 +282,7 @@ class ContextManager:
             self._policy = self._make_policy(values["policy"])
         graph = build_session_graph(checkpointer=self.saver())
         config = session_config(session_id, self.max_steps, len(values["questions"]))
-        return _run_session(graph, None, config, self._context(indexed, on_step), session_id, on_event, on_result)
+        return _run_session(graph, None, config, self._context(indexed), session_id, on_event, on_result, on_step)
 
     def controller_context(self, doc: str | None = None, on_step: Callable[[Any], None] | None = None):
         """The run-time context (``adactx.graphs.ControllerContext``) the controller graph needs to answer
@@ -304,13 +304,20 @@ class ContextManager:
         )
 
 
-def _run_session(graph, state, config: dict, ctx, session_id: str, on_event=None, on_result=None) -> list[Result]:
+def _run_session(
+    graph, state, config: dict, ctx, session_id: str, on_event=None, on_result=None, on_step=None
+) -> list[Result]:
     """Stream a session graph to its end: custom events to ``on_event`` (tokens, summary parts), each
-    finished question's Result to ``on_result``; returns every Result of the session."""
+    finished step to ``on_step`` and each finished question's Result to ``on_result``, all in the order
+    the graph produced them (a step's line never overtakes its answer's last piece); returns every
+    Result of the session."""
     final: dict = {}
     modes = ["custom", "updates", "values"]
     for namespace, mode, chunk in graph.stream(state, config, context=ctx, stream_mode=modes, subgraphs=True):
-        if mode == "custom" and on_event is not None:
+        if mode == "custom" and isinstance(chunk, dict) and chunk.get("kind") == "step":
+            if on_step is not None:
+                on_step(Step.from_dict(chunk["step"]))
+        elif mode == "custom" and on_event is not None:
             on_event(chunk)
         elif namespace:  # the controller's own updates and values
             continue

@@ -13,6 +13,8 @@ dicts (the graph passes LangGraph's stream writer, so they arrive with ``stream_
 
     {"kind": "token", "run_id": ..., "text": "..."}          a piece of the answer, as generated
     {"kind": "part", "run_id": ..., "done": i, "parts": n}   a summary's parts: i of n summarized
+    {"kind": "step", "run_id": ..., "step": {...}}          a finished step (``Step.to_dict()``), after
+                                                             the pieces it streamed
 
 Actions only ever append to the reader's context (see ``adactx.reader``), so a T-step episode costs
 about one read of its final context. Every action appends one ``Step`` to ``state["steps"]``, charged
@@ -180,6 +182,8 @@ def apply_action(state: ControllerState, ctx: ControllerContext, action: Action,
         note=update.pop("_note", ""),
     )
     update["steps"] = [*state.get("steps", []), step.to_dict()]
+    if write is not None:  # in the stream's order: after this step's answer pieces, never before them
+        write({"kind": "step", "run_id": state.get("run_id", ""), "step": step.to_dict()})
     if ctx.on_step:
         ctx.on_step(step)
     return update

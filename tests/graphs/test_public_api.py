@@ -67,9 +67,12 @@ def test_controller_context_runs_the_controller_and_streams_the_answer():
             events.append(chunk)
         else:
             final = chunk
-    assert final["answer"] and len(events) > 1  # token by token, not one piece at the end
-    assert {e["kind"] for e in events} == {"token"} and {e["run_id"] for e in events} == {"r1"}
-    assert "".join(e["text"] for e in events) == final["answer"]
+    tokens = [e for e in events if e["kind"] == "token"]
+    assert final["answer"] and len(tokens) > 1  # token by token, not one piece at the end
+    assert {e["kind"] for e in events} == {"token", "step"} and {e["run_id"] for e in events} == {"r1"}
+    assert "".join(e["text"] for e in tokens) == final["answer"]
+    assert [e["step"]["action"] for e in events if e["kind"] == "step"] == ["retrieve", "answer"]
+    assert events[-1]["kind"] == "step"  # the answer's step comes after its last piece
     with pytest.raises(AdactxError, match="unknown document"):
         cm.controller_context("nope")
 
@@ -95,7 +98,7 @@ def test_the_controller_as_a_subgraph_of_an_apps_graph():
     inner = [chunk for ns, mode, chunk in seen if ns and mode == "updates"]
     assert ["observe", "policy", "retrieve", "observe", "policy", "answer"] == [next(iter(c)) for c in inner]
     assert all(ns[0].startswith("controller:") for ns, _, _ in seen if ns)
-    tokens = "".join(chunk["text"] for _, mode, chunk in seen if mode == "custom")
+    tokens = "".join(chunk["text"] for _, mode, chunk in seen if mode == "custom" and chunk["kind"] == "token")
     values = app.get_state(config).values
     assert tokens == values["answer"] and values["reply"].startswith(tokens)
 
@@ -137,6 +140,24 @@ def test_ask_many_reports_tokens_as_generated_and_each_answer_when_ready():
     for r in results:
         streamed = "".join(e[2] for e in log if e[0] == "token" and e[1] == r.trace.run_id)
         assert streamed == r.answer != ""
+
+
+def test_each_step_arrives_after_the_answer_pieces_it_streamed():
+    """``on_step`` travels through the stream too: the answer's step line never overtakes its text."""
+    cm = make_cm()
+    doc = cm.add_text(TEXT)
+    log: list = []
+    results = cm.ask_many(["What about the battery?", "And the price?"], doc,
+                          on_event=lambda e: log.append(("event", e["kind"])),
+                          on_step=lambda s: log.append(("step", s.action)))
+    assert ("event", "step") not in log  # steps go to on_step only
+    steps = [entry[1] for entry in log if entry[0] == "step"]
+    assert steps == [s.action for r in results for s in r.trace.steps] == ["retrieve", "answer"] * 2
+    answers = [i for i, entry in enumerate(log) if entry == ("step", "answer")]
+    tokens = [i for i, entry in enumerate(log) if entry == ("event", "token")]
+    # each answer's pieces lie between the previous answer's step line and its own
+    assert any(i < answers[0] for i in tokens) and any(answers[0] < i < answers[1] for i in tokens)
+    assert max(tokens) < answers[1]
 
 
 def test_a_reader_that_cannot_stream_sends_its_answer_in_one_piece():
