@@ -22,8 +22,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from adactx.errors import AdactxError
 from adactx.rl.selection import is_baseline_fixed
+
+from adactx.errors import AdactxError
 
 ACTION_COLOURS = {
     "retrieve": "tab:blue",

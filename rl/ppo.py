@@ -119,15 +119,21 @@ def env_return_reward(returns: DecisionReturns, pad_id: int):
 
 # --- models and trainer -----------------------------------------------------------------------------
 def build_value_model(cfg: PPOTrainConfig, base_path=None, model=None):
-    """A scalar head on the base LM (``AutoModelForSequenceClassification``, one label)."""
+    """A scalar head on the base LM (``AutoModelForSequenceClassification``, one label); with
+    ``cfg.value_layers`` only the base's first N layers (the value is read off the last non-pad token of
+    the query + response, so it needs far less depth than the policy; each of PPO's value forwards then
+    costs N / all of a policy forward)."""
     import torch
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoConfig, AutoModelForSequenceClassification
 
     from adactx.reader import resolve_model
 
     if model is None:
         path = base_path or resolve_model(cfg.base_model)
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32)
+        config = AutoConfig.from_pretrained(path, num_labels=1)
+        if cfg.value_layers is not None:
+            config.num_hidden_layers = min(cfg.value_layers, config.num_hidden_layers)
+        model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
     for name, param in model.named_parameters():
         param.requires_grad = cfg.train_value_backbone or name.startswith("score")
     return model

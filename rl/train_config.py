@@ -110,12 +110,18 @@ class PPOTrainConfig(PolicyTrainConfig):
     kl_coef: float = field(default=0.05, metadata={"help": "KL penalty against the adapter-free reference"})
     value_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of the value head"})
     train_value_backbone: bool = field(default=False, metadata={"help": "also train the value model's backbone"})
+    value_layers: int | None = field(
+        default=None,
+        metadata={"help": "the value model keeps the base's first N layers (cheaper forwards); empty: all"},
+    )
     cliprange: float = field(default=0.2, metadata={"help": "PPO policy clip range"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_positive(self, "iterations", "per_device_train_batch_size", "num_ppo_epochs", "num_mini_batches")
         _require_above_zero(self, "value_learning_rate", "cliprange")
+        if self.value_layers is not None:
+            require_positive(self, "value_layers")
         if self.kl_coef < 0:
             raise AdactxError(f"PPOTrainConfig.kl_coef: must be >= 0, got {self.kl_coef}")
 

@@ -3,11 +3,14 @@ the right action, without collapsing onto one action; PPO resumes from its check
 
 import os
 
+import pytest
 import torch
 from adactx.rl.episodes import EnvPool
 from adactx.rl.train_config import GRPOTrainConfig, PPOTrainConfig
 from adactx.rl.training import Checkpoints, build_policy
 from toy_policy import GRAMMAR, CueEnv, format_pretrained_llama, toy_tokenizer
+
+from adactx.errors import AdactxError
 
 CASES = list(range(16))
 
@@ -79,3 +82,19 @@ def test_grpo_closed_loop_learns_to_read_the_cue(tmp_path):
     assert max(r["rollout/decisions_per_episode"] for r in last) > 1.5  # closed loop: two turns an episode
     assert os.path.isfile(os.path.join(out["policy_dir"], "policy.json"))
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "tb"))  # logging_dir
+
+
+def test_value_layers_keep_the_bases_first_layers_and_train_only_the_head(tmp_path):
+    from adactx.rl.ppo import build_value_model
+    from helpers import save_tiny_model
+    from transformers import AutoModelForCausalLM
+
+    path = save_tiny_model(tmp_path / "base", num_hidden_layers=3)
+    base = AutoModelForCausalLM.from_pretrained(path)
+    full = build_value_model(PPOTrainConfig(), base_path=path)
+    short = build_value_model(PPOTrainConfig(value_layers=1), base_path=path)
+    assert (full.config.num_hidden_layers, short.config.num_hidden_layers) == (3, 1) and len(short.model.layers) == 1
+    assert torch.equal(short.model.layers[0].self_attn.q_proj.weight, base.model.layers[0].self_attn.q_proj.weight)
+    assert {n for n, p in short.named_parameters() if p.requires_grad} == {"score.weight"}
+    with pytest.raises(AdactxError, match="value_layers"):
+        PPOTrainConfig(value_layers=0)
