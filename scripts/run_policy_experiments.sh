@@ -24,6 +24,13 @@
 #   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
 #   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
 #   STEP=targets    print the targets (scripts/policy_targets.py) and draw the figures
+#
+# Sitting 3 (the report at the n; see docs/results.md):
+#   STEP=test200    fixed settings incl. refine-K, threshold, the 1,024-decision feature policy and the
+#                   oracle: chosen on mixed:val (n = 100), reported on mixed:test (n = 200), 2 workers
+#   STEP=targets200 the targets of that run and its figures
+#   STEP=grpo       the closed-loop LM policy (TRL GRPO), a short run on the 16 training examples
+#   STEP=ppo-fast   PPO with a 4-layer value model (value_layers = 4): the throughput measurement again
 set -euo pipefail
 export ADACTX_CACHE=${ADACTX_CACHE:-/tmp/adx_cache} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ADACTX=${ADACTX:-.venv/bin/adactx}
@@ -93,4 +100,29 @@ if [ "$STEP" = refine-control ]; then
       --oracle-actions refine --oracle-depth 3 --lambda 0,0.02,0.05 --n "$N" --threads 1 \
       --policies topk-2,oracle --out "runs/mixed1k-refine-$split"
   done
+fi
+
+# --- sitting 3 ---------------------------------------------------------------------------------------
+# The report at the size: 200 test examples, settings chosen on 100 val examples. The fixed
+# settings now include refine-K (the pattern the first learned policies turned out to be), so the best
+# fixed setting is chosen among full, first-512, topk-1, topk-2, refine-1, refine-2, refine-3.
+OUT200=${OUT200:-runs/mixed1k-test200}
+LEARNED200=${LEARNED200:-learned:runs/features1k64-l0.02/policy}
+if [ "$STEP" = test200 ]; then
+  $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
+    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 \
+    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,$LEARNED200,oracle" --out "$OUT200"
+fi
+if [ "$STEP" = targets200 ]; then
+  $PY scripts/policy_targets.py "$OUT200" --train runs/features1k64-l0.02 --json "$OUT200/targets.json"
+  $PY scripts/learning_curves.py runs/features1k64-l0.02 --out docs/figures/policy_learning_curves_64.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT200'))"
+  for fig in pareto learned_actions context_sizes; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_test200_$fig.png"; done
+fi
+if [ "$STEP" = grpo ]; then
+  /usr/bin/time -f "grpo: %U s user, %S s system, %e s wall" $ADACTX train grpo --config configs/grpo_mixed1k_l002.toml
+fi
+if [ "$STEP" = ppo-fast ]; then
+  /usr/bin/time -f "ppo: %U s user, %S s system, %e s wall" $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml \
+    --output_dir runs/ppo1k-l0.02-v4 --value_layers 4 --no-progress
 fi

@@ -32,7 +32,7 @@ def evaluate(
     ctx: typer.Context,
     policies: str = option(
         EvalConfig, "policies",
-        help="comma-separated: full, first-L, topk-K, threshold[-TAU], rag-full[-kK], oracle, learned:DIR",
+        help="comma-separated: full, first-L, topk-K, refine-K, threshold[-TAU], rag-full[-kK], oracle, learned:DIR",
     ),
     data: str = option(EvalConfig, "data"),
     fields: str = option(EvalConfig, "fields", help="a data file's columns for schema fields: question=query,answers=gold"),

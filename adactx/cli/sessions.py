@@ -19,7 +19,7 @@ POLICY_OPT = typer.Option(
     DEFAULT_POLICY,
     "--policy",
     "-p",
-    help="How to grow the context: full | first-L | topk-K | threshold[-TAU] | rag-full[-kK] | learned:DIR.",
+    help="How to grow the context: full | first-L | topk-K | refine-K | threshold[-TAU] | rag-full[-kK] | learned:DIR.",
 )
 BUDGET_OPT = option(
     ControllerSettings, "budget", "--budget", "-b",
