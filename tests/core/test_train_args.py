@@ -137,7 +137,7 @@ def test_old_cli_flags_still_work(capsys):
 
 
 CONFIG_CLASSES = {"longlora": LongLoRATrainConfig, "sft": SFTTrainConfig, "ppo": PPOTrainConfig,
-                  "features": FeatureTrainConfig}
+                  "grpo": GRPOTrainConfig, "features": FeatureTrainConfig}
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
