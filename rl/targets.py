@@ -218,8 +218,11 @@ def read_curve(run: Path) -> tuple[str, list[tuple[float, float]]]:
     raise AdactxError(f"{run}: neither curve.jsonl (train features) nor history.jsonl (train ppo)")
 
 
-def policy_targets(run_dir: str | Path, train_dirs=()) -> dict:
-    """Every λ of the run's comparison, and the training throughput of ``train_dirs``."""
+def policy_targets(run_dir: str | Path, train_dirs=(), fixed_among: tuple[str, ...] = ()) -> dict:
+    """Every λ of the run's comparison, and the training throughput of ``train_dirs``. ``fixed_among``
+    (name prefixes, e.g. ``("full", "first-", "topk-")``): the best fixed setting is chosen again on the
+    selection split's records, per λ by mean reward, among the run's fixed settings with those prefixes
+    only (a comparison against a narrower fixed family than the run chose from)."""
     from adactx.rl.selection import load_selection
 
     run = Path(run_dir)
@@ -227,13 +230,37 @@ def policy_targets(run_dir: str | Path, train_dirs=()) -> dict:
     selection = load_selection(run)
     if selection is None:
         raise AdactxError(f"{run}: no selection.json; rerun the `adactx eval --select-on` command")
+    if fixed_among:
+        selection = narrower_selection(cfg, run, selection, tuple(fixed_among))
     rows = [lambda_target(cfg, run, float(lam), selection) for lam in cfg.lambdas]
     return {
         "run": str(run),
         "data": cfg.data,
+        "fixed_among": list(fixed_among),
         "rows": rows,
         "throughput": [read_throughput(d) for d in train_dirs],
     }
+
+
+def narrower_selection(cfg, run: Path, selection, prefixes: tuple[str, ...]):
+    """``selection`` with its best fixed setting (overall and per λ) chosen again on the selection split,
+    among the run's fixed settings that start with ``prefixes``."""
+    from dataclasses import replace
+
+    from adactx.rl.eval_tables import complete_table
+    from adactx.rl.selection import is_baseline_fixed
+
+    family = [p for p in cfg.baselines if is_baseline_fixed(p) and p.startswith(prefixes)]
+    if not family:
+        raise AdactxError(f"--fixed-among {','.join(prefixes)}: none of the run's fixed settings starts so")
+    table = complete_table(_records(run / f"select-{cfg.select_on}" / "records.jsonl"), family)
+    if not table:
+        raise AdactxError(f"{run}: no selection-split example has all of {', '.join(family)}")
+
+    def best(lam: float) -> str:
+        return max(family, key=lambda p: float(rewards_of(table, p, lam, cfg.budget).mean()))
+
+    return replace(selection, best_fixed=best(0.0), best_fixed_at={f"{lam:g}": best(float(lam)) for lam in cfg.lambdas})
 
 
 def render_targets(result: dict) -> str:
@@ -244,8 +271,9 @@ def render_targets(result: dict) -> str:
         "| λ | learned (chosen) | fixed (val) | n | learned reward | fixed reward | oracle reward "
         "| learned − fixed [95% CI] | oracle gap closed [95% CI] | learned / fixed tokens | target |"
     )
+    among = f" among {', '.join(result['fixed_among'])}" if result.get("fixed_among") else ""
     lines = [
-        f"{result['data']} ({result['run']}): learned vs the best fixed setting chosen on val, reward at λ",
+        f"{result['data']} ({result['run']}): learned vs the best fixed setting{among} chosen on val, reward at λ",
         "",
         header,
         "|---|---|---|---|---|---|---|---|---|---|---|",

@@ -23,10 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="an `adactx eval --select-on SPLIT` run directory")
     parser.add_argument("--train", nargs="*", default=[], help="training directories (their throughput.json)")
+    parser.add_argument(
+        "--fixed-among",
+        help="comma-separated name prefixes (e.g. full,first-,topk-): choose the best fixed setting on val "
+        "again, among these families only",
+    )
     parser.add_argument("--json", help="also write the numbers to this JSON file")
     args = parser.parse_args(argv)
     try:
-        result = policy_targets(args.run, train_dirs=args.train)
+        among = tuple(p.strip() for p in (args.fixed_among or "").split(",") if p.strip())
+        result = policy_targets(args.run, train_dirs=args.train, fixed_among=among)
     except AdactxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

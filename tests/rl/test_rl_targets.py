@@ -104,6 +104,19 @@ def test_targets_choose_on_val_and_compute_diff_and_gap(run):
     assert row["learned_tokens"] == 500 and row["fixed_tokens"] == 500
 
 
+def test_fixed_among_chooses_again_on_val_within_the_named_families(run):
+    out, labels = run
+    # on val at λ = 0.02: full 0.5 − 0.02 = 0.48 beats topk-2 0.2 − 0.01 = 0.19; the run's selection says topk-2
+    row = policy_targets(out, fixed_among=("full",))["rows"][0]
+    assert row["fixed"] == "full" and row["learned"] == labels["A"]
+    f = np.array([0.5, 0.0, 1.0, 0.0]) - 0.02
+    assert row["fixed_reward"] == pytest.approx(f.mean())
+    assert policy_targets(out, fixed_among=("full", "topk-"))["rows"][0]["fixed"] == "full"
+    assert "among full" in render_targets(policy_targets(out, fixed_among=("full",)))
+    with pytest.raises(AdactxError, match="none of the run's fixed settings"):
+        policy_targets(out, fixed_among=("refine-",))
+
+
 def test_lambda_without_a_learned_policy_and_render(run):
     out, _ = run
     result = policy_targets(out)
