@@ -229,8 +229,10 @@ def train_grpo(cfg: GRPOTrainConfig, parts: GRPOParts | None = None, progress: b
         model = trainer.accelerator.unwrap_model(trainer.model)
         out = closed_loop_rollout(parts, cfg, states, model, prompts)
         episodes = out.pop("episode")
-        meter.add(sum(len(e.turns) for e in episodes))
+        # the rate over the steps finished so far (rollout and training); this rollout's decisions count
+        # from the next step on, once their training time has been spent too
         metrics = _episode_metrics(episodes, meter, parts.memo_stats)
+        meter.add(sum(len(e.turns) for e in episodes))
         history.append({"step": len(history), **metrics})
         holder["trainer"].extra_metrics = metrics
         return out
