@@ -115,14 +115,20 @@ if [ "$STEP" = test200 ]; then
 fi
 if [ "$STEP" = targets200 ]; then
   $PY scripts/policy_targets.py "$OUT200" --train runs/features1k64-l0.02 --json "$OUT200/targets.json"
+  # the same against the fixed families only (full, first-L, topk-K), chosen again on val
+  $PY scripts/policy_targets.py "$OUT200" --fixed-among full,first-,topk- --json "$OUT200/targets_asked_families.json"
   $PY scripts/learning_curves.py runs/features1k64-l0.02 --out docs/figures/policy_learning_curves_64.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT200'))"
   for fig in pareto learned_actions context_sizes; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_test200_$fig.png"; done
 fi
+# As run: STEP=grpo was stopped after its step-4 checkpoint (it shared the CPU with STEP=test200), then
+# resumed with MAX_STEPS=8, side by side with STEP=ppo-fast on the otherwise idle machine (one core each):
+# the throughput figures in docs/results.md come from that pair.
 if [ "$STEP" = grpo ]; then
-  /usr/bin/time -f "grpo: %U s user, %S s system, %e s wall" $ADACTX train grpo --config configs/grpo_mixed1k_l002.toml
+  /usr/bin/time -f "grpo: %U s user, %S s system, %e s wall" $ADACTX train grpo --config configs/grpo_mixed1k_l002.toml \
+    --max_steps "${MAX_STEPS:-12}"
 fi
 if [ "$STEP" = ppo-fast ]; then
   /usr/bin/time -f "ppo: %U s user, %S s system, %e s wall" $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml \
-    --output_dir runs/ppo1k-l0.02-v4 --value_layers 4 --no-progress
+    --output_dir runs/ppo1k-l0.02-v4 --value_layers 4 --iterations 3 --no-progress
 fi
