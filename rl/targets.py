@@ -113,18 +113,18 @@ def _ceiling_labels(cfg) -> list[str]:
     return [p for p in cfg.baselines if not p.startswith(LEARNED)] + nodes
 
 
-def lambda_target(cfg, run: Path, lam: float, selection) -> dict:
-    """The comparison at one λ (see the module docstring); ``{"lambda", "missing"}`` without candidates."""
+def lambda_target(cfg, val: list[dict], report: list[dict], lam: float, selection) -> dict:
+    """The comparison at one λ (see the module docstring) from the selection split's records ``val`` and
+    the report split's ``report``; ``{"lambda", "missing"}`` without candidates."""
     from adactx.rl.eval_tables import complete_table
     from adactx.rl.stats import gap_closed, paired_difference
 
     candidates = [p for p in cfg.policies if p.startswith(LEARNED) and policy_lambda(p) == lam]
     if not candidates:
         return {"lambda": lam, "missing": "no learned policy trained for this λ in the run"}
-    val = _records(run / f"select-{cfg.select_on}" / "records.jsonl")
     learned, how = choose_learned(candidates, val, lam, cfg.budget)
     fixed = selection.best_fixed_at.get(f"{lam:g}", selection.best_fixed)
-    table = complete_table(_records(run / "records.jsonl"), [*_ceiling_labels(cfg), learned])
+    table = complete_table(report, [*_ceiling_labels(cfg), learned])
     if not table:
         return {"lambda": lam, "missing": f"no report example has {learned} and every baseline yet"}
     ids = sorted(table)
@@ -230,9 +230,11 @@ def policy_targets(run_dir: str | Path, train_dirs=(), fixed_among: tuple[str, .
     selection = load_selection(run)
     if selection is None:
         raise AdactxError(f"{run}: no selection.json; rerun the `adactx eval --select-on` command")
+    val = _records(run / f"select-{cfg.select_on}" / "records.jsonl")
+    report = _records(run / "records.jsonl")
     if fixed_among:
-        selection = narrower_selection(cfg, run, selection, tuple(fixed_among))
-    rows = [lambda_target(cfg, run, float(lam), selection) for lam in cfg.lambdas]
+        selection = narrower_selection(cfg, val, selection, tuple(fixed_among))
+    rows = [lambda_target(cfg, val, report, float(lam), selection) for lam in cfg.lambdas]
     return {
         "run": str(run),
         "data": cfg.data,
@@ -242,23 +244,23 @@ def policy_targets(run_dir: str | Path, train_dirs=(), fixed_among: tuple[str, .
     }
 
 
-def narrower_selection(cfg, run: Path, selection, prefixes: tuple[str, ...]):
-    """``selection`` with its best fixed setting (overall and per λ) chosen again on the selection split,
-    among the run's fixed settings that start with ``prefixes``."""
+def narrower_selection(cfg, val: list[dict], selection, prefixes: tuple[str, ...]):
+    """``selection`` with its best fixed setting (overall and per λ) chosen again on the selection split's
+    records ``val``, among the run's fixed settings that start with ``prefixes``."""
     from dataclasses import replace
 
     from adactx.rl.eval_tables import complete_table
-    from adactx.rl.selection import is_baseline_fixed
+    from adactx.rl.selection import best_of, is_baseline_fixed
 
     family = [p for p in cfg.baselines if is_baseline_fixed(p) and p.startswith(prefixes)]
     if not family:
         raise AdactxError(f"--fixed-among {','.join(prefixes)}: none of the run's fixed settings starts so")
-    table = complete_table(_records(run / f"select-{cfg.select_on}" / "records.jsonl"), family)
+    table = complete_table(val, family)
     if not table:
-        raise AdactxError(f"{run}: no selection-split example has all of {', '.join(family)}")
+        raise AdactxError(f"selection split: no example has all of {', '.join(family)}")
 
     def best(lam: float) -> str:
-        return max(family, key=lambda p: float(rewards_of(table, p, lam, cfg.budget).mean()))
+        return best_of({p: float(rewards_of(table, p, lam, cfg.budget).mean()) for p in family}, family)
 
     return replace(selection, best_fixed=best(0.0), best_fixed_at={f"{lam:g}": best(float(lam)) for lam in cfg.lambdas})
 
