@@ -42,9 +42,7 @@ class LiveAnswer:
         self.show_step(step)
 
     def event(self, event: dict) -> None:
-        if event.get("kind") == "token":
-            if self.streamed and not self.streaming:
-                return  # a piece that arrives after its step line: result() prints the answer whole
+        if event.get("kind") == "token":  # steps share the stream's queue: none arrives after its step line
             if not self.streaming:
                 self.console.print("answer: ", end="", style="bold", highlight=False)
                 self.streaming = self.streamed = True
@@ -102,8 +100,8 @@ class LiveAnswer:
     def result(self, result) -> None:
         self._end_text()
         if self.streamed and _visible(self.text) != _visible(result.answer or ""):
-            self.streamed = False  # text printed differs from the answer (a late piece, or a tokenizer that
-            # rewrote text already streamed): print the answer whole, as it ended
+            self.streamed = False  # text printed differs from the answer (a tokenizer that rewrote text
+            # already streamed): print the answer whole, as it ended
         self.text = ""
         if not self.streamed:
             if result.answer:  # the model's text is not markup: "[red]" in an answer prints as written
