@@ -44,6 +44,9 @@ class FeatureTrainConfig(LoggingArgs):
         default=(1000, 2000, 3000), metadata={"help": "mixed suite: document lengths in tokens"}
     )
     model: str | None = field(default=None, metadata={"help": "reader model (default: SmolLM2-135M-Instruct)"})
+    adapter: str | None = field(
+        default=None, metadata={"help": "PEFT adapter merged into the reader (adactx train sft); the memo keys on it"}
+    )
     encoder: str = field(default="minilm", metadata={"help": "retrieval encoder: minilm | hashing"})
     output_dir: str = field(default="runs/features", metadata={"help": "checkpoints, logs and the policy dir"})
     total_timesteps: int = field(default=4096, metadata={"help": "policy decisions to train on (env steps)"})

@@ -65,7 +65,7 @@ def build_env(cfg: FeatureTrainConfig):
 
     from adactx.reader import cache_dir, load_reader
 
-    base = load_reader(cfg.model)
+    base = load_reader(cfg.model, adapter=cfg.adapter)
     memo = OutcomeMemo(cfg.memo_path or cache_dir() / "memo.sqlite")
     reader = MemoReader(base, memo)
     examples = training_examples(cfg, base.tokenizer)
@@ -91,7 +91,8 @@ def make_model(cfg: FeatureTrainConfig, vec_env, tb_dir: Path | None):
 def policy_meta(cfg: FeatureTrainConfig, timesteps: int) -> dict:
     return {"kind": "features", "lambda": cfg.reward.lam, "reward": asdict(cfg.reward),
             "hidden": list(cfg.hidden), "activation": cfg.activation, "trained_on": cfg.data, "n": cfg.n,
-            "timesteps": int(timesteps), "seed": cfg.seed, "trainer": "sb3_contrib.MaskablePPO"}
+            "timesteps": int(timesteps), "seed": cfg.seed, "trainer": "sb3_contrib.MaskablePPO",
+            "reader_adapter": cfg.adapter}
 
 
 # --- checkpoints (no pickle) ----------------------------------------------------------------------

@@ -97,3 +97,27 @@ def test_eval_loads_the_adapter_and_keys_the_memo_on_it(model_dir, adapter_dir, 
 
     # keyed on the adapter's content (issue 11: never another model's answer), not on its path
     assert rows == [(f"{model_dir}+{adapter_dir}", adapter_fingerprint(adapter_dir))]
+
+
+def test_train_features_reads_with_the_adapter(model_dir, adapter_dir, tmp_path, tmp_cache):
+    """`adactx train features --adapter DIR`: the training environment's reader is the adapted one (issue 9:
+    the experiments run with both readers), its memo keyed on the adapter, the policy naming it."""
+    import json
+
+    from adactx.rl.env import EnvConfig
+    from adactx.rl.features_config import FeatureTrainConfig
+    from adactx.rl.features_train import train_features
+
+    from adactx.fingerprint import adapter_fingerprint
+
+    cfg = FeatureTrainConfig(data="mixed:train", n=2, mixed_lengths=(500,), model=str(model_dir),
+                             adapter=str(adapter_dir), encoder="hashing", output_dir=str(tmp_path / "run"),
+                             total_timesteps=8, n_steps=8, per_device_train_batch_size=8, n_epochs=1,
+                             save_steps=8, memo_path=str(tmp_path / "memo.sqlite"), report_to="none",
+                             env=EnvConfig(budget=200, chunk_tokens=64, max_steps=3, answer_tokens=2,
+                                           draft_tokens=2, summary_tokens=2))
+    train_features(cfg, progress=False, log=lambda line: None)
+    rows = sqlite3.connect(tmp_path / "memo.sqlite").execute("SELECT DISTINCT adapter FROM outcomes").fetchall()
+    assert rows == [(adapter_fingerprint(adapter_dir),)]
+    meta = json.loads((tmp_path / "run" / "policy" / "policy.json").read_text())
+    assert meta["reader_adapter"] == str(adapter_dir)
