@@ -7,7 +7,7 @@
 Names (``make_policy``): ``full`` (read from the start until the budget or window is full),
 ``first-L`` (the first L tokens), ``topk-K`` (the K best chunks), ``refine-K`` (``refine`` K times: the
 most relevant sentences of the next-best chunks), ``threshold[-TAU]`` (retrieve until
-the draft's mean log-prob passes -TAU), ``rag-full[-TAU]`` (top-k, then the full context when the
+the draft's mean log-prob passes -TAU), ``rag-full[-kK]`` (top-k, then the full context when the
 draft is unsure). Learned policies (``adactx.rl``) implement the same two methods.
 """
 

@@ -19,7 +19,7 @@
 #
 #   STEP=baselines  fixed settings + oracle on mixed:test, chosen on mixed:val (--select-on val)
 #   STEP=features   the feature policy (MaskablePPO) at λ = 0.02, 0, 0.05 on mixed:train
-#   STEP=features64 a longer feature-policy run at λ = 0.02 (64 examples, 1,024 decisions; in progress)
+#   STEP=features64 a longer feature-policy run at λ = 0.02 (64 examples, 1,024 decisions)
 #   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run (throughput)
 #   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
 #   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
