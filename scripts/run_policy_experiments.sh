@@ -132,3 +132,31 @@ if [ "$STEP" = ppo-fast ]; then
   /usr/bin/time -f "ppo: %U s user, %S s system, %e s wall" $ADACTX train ppo --config configs/ppo_mixed1k_l002.toml \
     --output_dir runs/ppo1k-l0.02-v4 --value_layers 4 --iterations 3 --no-progress
 fi
+
+# --- sitting 4: the same experiment with the SFT reader (issue 9: "run the experiments with both readers") ---
+# The reader is SmolLM2 + the SFT adapter of docs/sft.md (step 35 of configs/sft_smollm2_2k.toml; as run:
+# SFT_ADAPTER=/work/sft-run/adapter-step35). The feature policy trains on mixed:train examples with other
+# seeds than the SFT data (seed = 1), 1,024 decisions at λ = 0.02; the eval is STEP=test200's with
+# --adapter; the learned candidates are checkpoints of that run, one chosen on val by policy_targets.py.
+#   STEP=sft-features  the feature policy over the SFT reader
+#   STEP=sft-test200   fixed settings, oracle and the learned checkpoints: chosen on val (n = 100), test n = 200
+#   STEP=sft-targets   the targets and the figures
+SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
+SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
+SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-sft}
+SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/checkpoints/step-512,learned:$SFT_RUN/checkpoints/step-768,learned:$SFT_RUN/policy}
+if [ "$STEP" = sft-features ]; then
+  $ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter "$SFT_ADAPTER" --no-progress
+fi
+if [ "$STEP" = sft-test200 ]; then
+  $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
+    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 --adapter "$SFT_ADAPTER" \
+    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,$SFT_LEARNED,oracle" --out "$SFT_OUT"
+fi
+if [ "$STEP" = sft-targets ]; then
+  $PY scripts/policy_targets.py "$SFT_OUT" --train "$SFT_RUN" --json "$SFT_OUT/targets.json"
+  $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
+  $PY scripts/learning_curves.py "$SFT_RUN" --out docs/figures/policy_learning_curves_sft.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
+  for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
+fi
