@@ -46,10 +46,17 @@ def _records(path: Path) -> list[dict]:
 
 
 def policy_lambda(label: str) -> float | None:
-    """The λ a ``learned:DIR`` policy was trained for (its policy.json), None when it does not say."""
+    """The λ a ``learned:DIR`` policy was trained for (its policy.json): its price per 1k tokens computed.
+    None when it does not say, or when it was trained on another reward (a FLOPs price, a hard budget:
+    the reward ablations), which prices nothing in the targets' units."""
     from adactx.rl.policy_dir import read_policy_json
 
     meta = read_policy_json(label[len(LEARNED) :])
+    reward = meta.get("reward") or {}
+    if reward.get("variant", "linear") != "linear" or reward.get("cost", "tokens") != "tokens":
+        return None
+    if float(reward.get("cost_scale", 1000.0)) != 1000.0:
+        return None
     lam = meta.get("lambda", meta.get("lam"))
     return None if lam is None else float(lam)
 

@@ -138,15 +138,30 @@ fi
 # SFT_ADAPTER=/work/sft-run/adapter-step35). The feature policy trains on mixed:train examples with other
 # seeds than the SFT data (seed = 1), 1,024 decisions at λ = 0.02; the eval is STEP=test200's with
 # --adapter; the learned candidates are checkpoints of that run, one chosen on val by policy_targets.py.
-#   STEP=sft-features  the feature policy over the SFT reader
+#   STEP=sft-features  the feature policy over the SFT reader (then sft-lambdas and sft-ablations, below)
 #   STEP=sft-test200   fixed settings, oracle and the learned checkpoints: chosen on val (n = 100), test n = 200
 #   STEP=sft-targets   the targets and the figures
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
 SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-sft}
 SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/checkpoints/step-512,learned:$SFT_RUN/checkpoints/step-768,learned:$SFT_RUN/policy}
+# the policies per λ and the reward ablations (same config, same examples, one field changed each)
+SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-l0-sft/policy,learned:runs/features1k64-l0.05-sft/policy
+SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-flops0.08-sft/policy,learned:runs/features1k64-hb0.6-sft/policy
+SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
-  $ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter "$SFT_ADAPTER" --no-progress
+  $SFT_TRAIN
+fi
+#   STEP=sft-lambdas    λ = 0 (the "no cost term" ablation) and λ = 0.05, for the learned Pareto front
+if [ "$STEP" = sft-lambdas ]; then
+  $SFT_TRAIN --reward.lam 0 --output_dir runs/features1k64-l0-sft
+  $SFT_TRAIN --reward.lam 0.05 --output_dir runs/features1k64-l0.05-sft
+fi
+#   STEP=sft-ablations  cost = FLOPs (0.08 per TFLOP ≈ λ = 0.02 per 1k tokens at these lengths: full reads
+#                       1,078 tokens for 0.269 TFLOPs); a hard budget of 600 tokens computed instead of a price
+if [ "$STEP" = sft-ablations ]; then
+  $SFT_TRAIN --reward.cost flops --reward.cost_scale 1e12 --reward.lam 0.08 --output_dir runs/features1k64-flops0.08-sft
+  $SFT_TRAIN --reward.variant hard_budget --reward.hard_budget 0.6 --output_dir runs/features1k64-hb0.6-sft
 fi
 if [ "$STEP" = sft-test200 ]; then
   $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \

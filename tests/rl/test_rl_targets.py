@@ -23,12 +23,15 @@ TEST = {
 VAL = {"full": [(0.5, 1000)], "topk-2": [(0.2, 500)], "A": [(0.9, 500)], "B": [(0.0, 500)]}
 
 
-def learned_dir(path, lam):
+def learned_dir(path, lam, reward=None):
     cfg = env_config()
     actions = explicit_actions(cfg)
     torch.manual_seed(0)
     net = build_mlp(observation_dim(), [4], len(actions), "tanh")
-    FeaturePolicy(net, actions, {"lambda": lam, "hidden": [4], "activation": "tanh"}).save(path)
+    meta = {"lambda": lam, "hidden": [4], "activation": "tanh"}
+    if reward is not None:
+        meta["reward"] = reward
+    FeaturePolicy(net, actions, meta).save(path)
     return f"learned:{path}"
 
 
@@ -115,6 +118,18 @@ def test_fixed_among_chooses_again_on_val_within_the_named_families(run):
     assert "among full" in render_targets(policy_targets(out, fixed_among=("full",)))
     with pytest.raises(AdactxError, match="none of the run's fixed settings"):
         policy_targets(out, fixed_among=("refine-",))
+
+
+def test_a_reward_ablation_is_no_candidate_for_the_lambda_it_names(tmp_path):
+    from adactx.rl.targets import policy_lambda
+
+    linear = {"lam": 0.02, "cost": "tokens", "cost_scale": 1000.0, "variant": "linear"}
+    assert policy_lambda(learned_dir(tmp_path / "a", 0.02, linear)) == 0.02
+    assert policy_lambda(learned_dir(tmp_path / "b", 0.02)) == 0.02  # older policy.json: no reward table
+    hard = dict(linear, variant="hard_budget")
+    flops = dict(linear, lam=0.08, cost="flops", cost_scale=1e12)
+    assert policy_lambda(learned_dir(tmp_path / "c", 0.02, hard)) is None
+    assert policy_lambda(learned_dir(tmp_path / "d", 0.08, flops)) is None
 
 
 def test_lambda_without_a_learned_policy_and_render(run):
