@@ -133,18 +133,23 @@ if [ "$STEP" = ppo-fast ]; then
     --output_dir runs/ppo1k-l0.02-v4 --value_layers 4 --iterations 3 --no-progress
 fi
 
-# --- sitting 4: the same experiment with the SFT reader (issue 9: "run the experiments with both readers") ---
-# The reader is SmolLM2 + the SFT adapter of docs/sft.md (step 35 of configs/sft_smollm2_2k.toml; as run:
-# SFT_ADAPTER=/work/sft-run/adapter-step35). The feature policy trains on mixed:train examples with other
-# seeds than the SFT data (seed = 1), 1,024 decisions at λ = 0.02; the eval is STEP=test200's with
-# --adapter; the learned candidates are checkpoints of that run, one chosen on val by policy_targets.py.
+# --- sitting 4-5: the same experiment with the SFT reader (issue 9: "run the experiments with both readers") ---
+# The reader is SmolLM2 + the SFT adapter of docs/sft.md (step 35 of configs/sft_smollm2_2k.toml, made in
+# sitting 5 by `adactx train sft --config configs/sft_smollm2_2k.toml --max_steps 35 --output_dir
+# runs/sft-smollm2-2k`). The feature policy trains on mixed:train examples with other seeds than the SFT
+# data (seed = 1), 1,024 decisions per λ; the eval is STEP=test200's with --adapter; one final policy per
+# λ, so no checkpoint is chosen (the reward ablations are no candidate for the λ row: rl/targets.py).
+# As run in sitting 5, on the otherwise idle machine: sft-features, then sft-lambdas and sft-ablations in
+# one process, beside sft-test200.
 #   STEP=sft-features  the feature policy over the SFT reader (then sft-lambdas and sft-ablations, below)
-#   STEP=sft-test200   fixed settings, oracle and the learned checkpoints: chosen on val (n = 100), test n = 200
+#   STEP=sft-test200   fixed settings, oracle and the learned policies: chosen on val (n = 100), test n = 200
+#                      (as run in sitting 5: first without the learned policies, --workers 1, beside the
+#                      trainings; stopped when they had finished and rerun as here: it resumes)
 #   STEP=sft-targets   the targets and the figures
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
 SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-sft}
-SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/checkpoints/step-512,learned:$SFT_RUN/checkpoints/step-768,learned:$SFT_RUN/policy}
+SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/policy}  # the final policy of each run: no checkpoint choice
 # the policies per λ and the reward ablations (same config, same examples, one field changed each)
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-l0-sft/policy,learned:runs/features1k64-l0.05-sft/policy
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-flops0.08-sft/policy,learned:runs/features1k64-hb0.6-sft/policy
