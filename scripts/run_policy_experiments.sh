@@ -144,7 +144,10 @@ fi
 #   STEP=sft-features  the feature policy over the SFT reader (then sft-lambdas and sft-ablations, below)
 #   STEP=sft-test200   fixed settings, oracle and the learned policies: chosen on val (n = 100), test n = 200
 #                      (as run in sitting 5: first without the learned policies, --workers 1, beside the
-#                      trainings; stopped when they had finished and rerun as here: it resumes)
+#                      trainings; stopped when they had finished and rerun as here: it resumes). topk-3 and
+#                      topk-4 were added when val showed the λ = 0.02 policy reading the whole 1k-token
+#                      document in retrieval order (which topk-4 does; with the base reader topk-4 had been
+#                      left out as the same as full): the fixed-top-k family whole, before test was read.
 #   STEP=sft-targets   the targets and the figures
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
@@ -171,12 +174,15 @@ fi
 if [ "$STEP" = sft-test200 ]; then
   $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
     --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 --adapter "$SFT_ADAPTER" \
-    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,$SFT_LEARNED,oracle" --out "$SFT_OUT"
+    --policies "full,first-512,topk-1,topk-2,topk-3,topk-4,refine-1,refine-2,refine-3,threshold,$SFT_LEARNED,oracle" \
+    --out "$SFT_OUT"
 fi
 if [ "$STEP" = sft-targets ]; then
-  $PY scripts/policy_targets.py "$SFT_OUT" --train "$SFT_RUN" --json "$SFT_OUT/targets.json"
+  SFT_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
+  $PY scripts/policy_targets.py "$SFT_OUT" --train "${SFT_RUNS[@]}" --json "$SFT_OUT/targets.json"
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
-  $PY scripts/learning_curves.py "$SFT_RUN" --out docs/figures/policy_learning_curves_sft.png
+  # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
+  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:3}" --out docs/figures/policy_learning_curves_sft.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
 fi
