@@ -207,8 +207,8 @@ def _work(job: dict, worker: int, tasks, results) -> dict:
     cfg = EvalConfig.from_dict(job["cfg"])
     run = RunDir(Path(job["out"]), cfg)
     h = build_harness(cfg, run, make_reader(ReaderSpec(**job["spec"])), None, job["memo_path"])
-    done = 0
-    while (index := tasks.get()) is not None:
+    done, parent = 0, multiprocessing.parent_process()
+    while (index := next_task(tasks, parent)) is not None:
         example = Example.from_dict(job["examples"][index])
         run_example(h, cfg, example)
         done += 1
@@ -223,4 +223,17 @@ def _work(job: dict, worker: int, tasks, results) -> dict:
     }
 
 
-__all__ = ["MemoCounters", "Parallelism", "run_workers"]
+def next_task(tasks, parent) -> int | None:
+    """The next example's index from ``tasks``; None at the stop sign, or once ``parent`` (the process that
+    collects the results) has gone: a parent killed with SIGTERM or SIGKILL cannot stop its workers, and
+    workers left running would race a rerun over the same examples (records written twice, the CPU
+    shared with nobody's work)."""
+    while parent is None or parent.is_alive():
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            continue
+    return None
+
+
+__all__ = ["MemoCounters", "Parallelism", "next_task", "run_workers"]

@@ -1,11 +1,13 @@
 """Many workers: `eval --workers N` processes and `--shard i/N` run directories give the tables of one run."""
 
 import json
+import multiprocessing
+import time
 from dataclasses import replace
 
 import pytest
 from adactx.retrieval.encoders import HashingEncoder
-from adactx.rl.eval_workers import Parallelism
+from adactx.rl.eval_workers import Parallelism, next_task
 from adactx.rl.evaluate import EvalConfig, read_records, run_eval
 from adactx.rl.safe_io import append_record, repair_records
 from adactx.rl.shards import Shard, merge_runs, parse_shard
@@ -195,3 +197,19 @@ def test_a_failing_worker_stops_the_run_with_its_one_line(tmp_path, tmp_cache):
         run_eval(replace(CFG, policies=("full",), sensitivity=False, n=2), tmp_path / "r",
                  memo_path=tmp_path / "m", examples=toy_examples(2), parallel=Parallelism(workers=2, reader_spec=spec))
     assert read_records(tmp_path / "r" / "records.jsonl") == []
+
+
+def test_a_worker_whose_parent_died_takes_no_more_examples():
+    """A parent killed mid-run (sitting 5: `pkill -f "adactx eval"` spared its spawned workers, which went on
+    through their queue beside the rerun, writing every record twice) leaves work in the queue; a worker
+    stops taking it. A live parent's worker takes the queue in order up to the stop sign."""
+    ctx = multiprocessing.get_context("spawn")
+    tasks = ctx.Queue()
+    for item in (0, 1, None):
+        tasks.put(item)
+    dead = ctx.Process(target=time.sleep, args=(0,))
+    dead.start()
+    dead.join()
+    assert not dead.is_alive()
+    assert next_task(tasks, dead) is None  # three items waiting, none taken
+    assert [next_task(tasks, multiprocessing.current_process()) for _ in range(3)] == [0, 1, None]
