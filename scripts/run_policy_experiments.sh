@@ -156,6 +156,8 @@ SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/policy}  # the final policy of each 
 # the policies per λ and the reward ablations (same config, same examples, one field changed each)
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-l0-sft/policy,learned:runs/features1k64-l0.05-sft/policy
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-flops0.08-sft/policy,learned:runs/features1k64-hb0.6-sft/policy
+# a second λ = 0.02 candidate, longer and on more examples (val chooses between the two)
+SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k128-l0.02-sft/policy
 SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
   $SFT_TRAIN
@@ -171,6 +173,11 @@ if [ "$STEP" = sft-ablations ]; then
   $SFT_TRAIN --reward.cost flops --reward.cost_scale 1e12 --reward.lam 0.08 --output_dir runs/features1k64-flops0.08-sft
   $SFT_TRAIN --reward.variant hard_budget --reward.hard_budget 0.6 --output_dir runs/features1k64-hb0.6-sft
 fi
+#   STEP=sft-features128  λ = 0.02 again: 2,048 decisions on 128 examples (started once val showed the
+#                         1,024-decision policy reading every chunk, as topk-4 does)
+if [ "$STEP" = sft-features128 ]; then
+  $SFT_TRAIN --n 128 --total_timesteps 2048 --output_dir runs/features1k128-l0.02-sft
+fi
 if [ "$STEP" = sft-test200 ]; then
   $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
     --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 --adapter "$SFT_ADAPTER" \
@@ -178,11 +185,13 @@ if [ "$STEP" = sft-test200 ]; then
     --out "$SFT_OUT"
 fi
 if [ "$STEP" = sft-targets ]; then
-  SFT_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
+  SFT_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k128-l0.02-sft
+            runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
   $PY scripts/policy_targets.py "$SFT_OUT" --train "${SFT_RUNS[@]}" --json "$SFT_OUT/targets.json"
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
   # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
-  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:3}" --out docs/figures/policy_learning_curves_sft.png
+  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:4}" --out docs/figures/policy_learning_curves_sft.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
+  cp "$SFT_OUT/figures/decisions_learned_runs_features1k64-l0.02-sft_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
 fi
