@@ -140,7 +140,7 @@ fi
 # data (seed = 1), 1,024 decisions per λ; the eval is STEP=test200's with --adapter; one final policy per
 # λ, so no checkpoint is chosen (the reward ablations are no candidate for the λ row: rl/targets.py).
 # As run in sitting 5, on the otherwise idle machine: sft-features, then sft-lambdas and sft-ablations in
-# one process, beside sft-test200.
+# one process, beside sft-test200; then sft-features128 beside it, sft-test200 once more; sft-targets last.
 #   STEP=sft-features  the feature policy over the SFT reader (then sft-lambdas and sft-ablations, below)
 #   STEP=sft-test200   fixed settings, oracle and the learned policies: chosen on val (n = 100), test n = 200
 #                      (as run in sitting 5: first without the learned policies, --workers 1, beside the
