@@ -140,7 +140,8 @@ fi
 # data (seed = 1), 1,024 decisions per λ; the eval is STEP=test200's with --adapter; one final policy per
 # λ, so no checkpoint is chosen (the reward ablations are no candidate for the λ row: rl/targets.py).
 # As run in sitting 5, on the otherwise idle machine: sft-features, then sft-lambdas and sft-ablations in
-# one process, beside sft-test200; then sft-features128 beside it, sft-test200 once more; sft-targets last.
+# one process, beside sft-test200; then sft-features128 beside it, sft-test200 once more; sft-targets;
+# then sft-seed2, sft-test200 and sft-targets again.
 #   STEP=sft-features  the feature policy over the SFT reader (then sft-lambdas and sft-ablations, below)
 #   STEP=sft-test200   fixed settings, oracle and the learned policies: chosen on val (n = 100), test n = 200
 #                      (as run in sitting 5: first without the learned policies, --workers 1, beside the
@@ -156,8 +157,8 @@ SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/policy}  # the final policy of each 
 # the policies per λ and the reward ablations (same config, same examples, one field changed each)
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-l0-sft/policy,learned:runs/features1k64-l0.05-sft/policy
 SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-flops0.08-sft/policy,learned:runs/features1k64-hb0.6-sft/policy
-# a second λ = 0.02 candidate, longer and on more examples (val chooses between the two)
-SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k128-l0.02-sft/policy
+# two more λ = 0.02 candidates: longer and on more examples; another seed (val chooses among the three)
+SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k128-l0.02-sft/policy,learned:runs/features1k64-l0.02-sft-seed2/policy
 SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
   $SFT_TRAIN
@@ -178,6 +179,10 @@ fi
 if [ "$STEP" = sft-features128 ]; then
   $SFT_TRAIN --n 128 --total_timesteps 2048 --output_dir runs/features1k128-l0.02-sft
 fi
+#   STEP=sft-seed2  λ = 0.02 with seed 2 (other training examples and initialization): is the pattern the seed's?
+if [ "$STEP" = sft-seed2 ]; then
+  $SFT_TRAIN --seed 2 --output_dir runs/features1k64-l0.02-sft-seed2
+fi
 if [ "$STEP" = sft-test200 ]; then
   $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
     --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 --adapter "$SFT_ADAPTER" \
@@ -186,11 +191,11 @@ if [ "$STEP" = sft-test200 ]; then
 fi
 if [ "$STEP" = sft-targets ]; then
   SFT_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k128-l0.02-sft
-            runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
+            runs/features1k64-l0.02-sft-seed2 runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
   $PY scripts/policy_targets.py "$SFT_OUT" --train "${SFT_RUNS[@]}" --json "$SFT_OUT/targets.json"
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
   # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
-  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:4}" --out docs/figures/policy_learning_curves_sft.png
+  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:5}" --out docs/figures/policy_learning_curves_sft.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
   cp "$SFT_OUT/figures/decisions_learned_runs_features1k64-l0.02-sft_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
