@@ -153,12 +153,14 @@ fi
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
 SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-sft}
-SFT_LEARNED=${SFT_LEARNED:-learned:$SFT_RUN/policy}  # the final policy of each run: no checkpoint choice
-# the policies per λ and the reward ablations (same config, same examples, one field changed each)
-SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-l0-sft/policy,learned:runs/features1k64-l0.05-sft/policy
-SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k64-flops0.08-sft/policy,learned:runs/features1k64-hb0.6-sft/policy
-# two more λ = 0.02 candidates: longer and on more examples; another seed (val chooses among the three)
-SFT_LEARNED=$SFT_LEARNED,learned:runs/features1k128-l0.02-sft/policy,learned:runs/features1k64-l0.02-sft-seed2/policy
+# The training runs, named once: the policies per λ (at λ = 0.02 three candidates: longer and on more
+# examples, another seed; val chooses), then the reward ablations (same config, one field changed each).
+SFT_LAMBDA_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k128-l0.02-sft
+                 runs/features1k64-l0.02-sft-seed2)
+SFT_RUNS=("${SFT_LAMBDA_RUNS[@]}" runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
+# the final policy of each run as an eval label: no checkpoint choice
+SFT_LEARNED=${SFT_LEARNED:-$(printf 'learned:%s/policy,' "${SFT_RUNS[@]}")}
+SFT_LEARNED=${SFT_LEARNED%,}
 SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
   $SFT_TRAIN
@@ -190,13 +192,11 @@ if [ "$STEP" = sft-test200 ]; then
     --out "$SFT_OUT"
 fi
 if [ "$STEP" = sft-targets ]; then
-  SFT_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k128-l0.02-sft
-            runs/features1k64-l0.02-sft-seed2 runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
   $PY scripts/policy_targets.py "$SFT_OUT" --train "${SFT_RUNS[@]}" --json "$SFT_OUT/targets.json"
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
   # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
-  $PY scripts/learning_curves.py "${SFT_RUNS[@]:0:5}" --out docs/figures/policy_learning_curves_sft.png
+  $PY scripts/learning_curves.py "${SFT_LAMBDA_RUNS[@]}" --out docs/figures/policy_learning_curves_sft.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
-  cp "$SFT_OUT/figures/decisions_learned_runs_features1k64-l0.02-sft_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
+  cp "$SFT_OUT/figures/decisions_learned_${SFT_RUN//\//_}_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
 fi
