@@ -39,7 +39,6 @@ from pathlib import Path
 
 from adactx.rl.safe_io import GuardedConnection
 
-from adactx.errors import AdactxError
 from adactx.fingerprint import adapter_fingerprint, checkpoint_fingerprint, config_key, weights_fingerprint
 from adactx.reader import AppendOnlyContext, Generation
 from adactx.types import Usage
@@ -121,22 +120,36 @@ def outcome_key(model: str, adapter: str, settings: str, context_ids: list[int],
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
 
 
+LOCK_TIMEOUT_S = 60.0  # how long a writer waits for another process's lock
+
+
+def _set_up(conn: sqlite3.Connection) -> None:
+    """WAL journal and the schema. Processes that open a new memo at the same moment (eval workers,
+    shards, a training beside an evaluation) race for the switch to WAL, which SQLite refuses at once
+    with "database is locked" rather than waiting its busy timeout: retried until that timeout."""
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(SCHEMA)
+            conn.commit()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class OutcomeMemo:
     """The on-disk store. Survives a crash: WAL journal, every entry committed when written."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = GuardedConnection(
-                sqlite3.connect(str(self.path), check_same_thread=False, timeout=60.0), self.path, "memo"
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(SCHEMA)
-            self._db.commit()
-        except sqlite3.DatabaseError as exc:
-            raise AdactxError(f"{self.path}: not a readable memo database ({exc})") from exc
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=LOCK_TIMEOUT_S)
+        self._db = GuardedConnection(conn, self.path, "memo")
+        self._db.guard(_set_up, conn)
         self.hits = 0
         self.misses = 0
         self.on_lookup = None  # called with True (hit) or False (miss) as each lookup happens

@@ -169,15 +169,16 @@ class GuardedConnection:
         self._conn, self.path, self.what = conn, Path(path), what
 
     def execute(self, *args):
-        return self._guard(self._conn.execute, *args)
+        return self.guard(self._conn.execute, *args)
 
     def commit(self):
-        return self._guard(self._conn.commit)
+        return self.guard(self._conn.commit)
 
     def close(self):
         return self._conn.close()
 
-    def _guard(self, fn, *args):
+    def guard(self, fn, *args):
+        """``fn(*args)`` with its SQLite errors told as one line."""
         try:
             return fn(*args)
         except sqlite3.DatabaseError as exc:
