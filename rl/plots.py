@@ -79,18 +79,55 @@ def _safe(name: str) -> str:
 
 
 def short_label(policy: str) -> str:
-    """A plot label: ``learned:DIR`` becomes its kind and λ (``features λ=0.02 (step-96)``)."""
-    if not policy.startswith("learned:"):
+    """A plot label: ``learned:DIR`` becomes its kind, λ and any reward ablation (``features λ=0.02 FLOPs``),
+    plus the checkpoint (``(step-96)``) when DIR is one."""
+    meta = _learned_meta(policy)
+    if meta is None:
         return policy
+    reward = meta.get("reward") or {}
+    label = f"{meta.get('kind', 'learned')} λ={meta.get('lambda', reward.get('lam', '?'))}"
+    if reward.get("cost", "tokens") != "tokens":
+        label += f" {reward['cost'].replace('flops', 'FLOPs')}"
+    if reward.get("variant", "linear") == "hard_budget":
+        label += f" hard budget {reward.get('hard_budget')}"
+    elif reward.get("variant", "linear") != "linear":
+        label += f" {reward['variant'].replace('_', ' ')}"
+    name = Path(policy[len("learned:") :]).name
+    return label + (f" ({name})" if name.startswith("step-") else "")
+
+
+# what tells apart two learned policies whose kind, λ and reward agree (candidates of one setting)
+TRAINING_FIELDS = ("seed", "n", "timesteps")
+
+
+def short_labels(policies: list[str]) -> dict[str, str]:
+    """``short_label`` of each policy, made distinct: policies that would share a label get the training
+    fields they differ in (``features λ=0.02 seed=2``, ``features λ=0.02 n=128 timesteps=2048``)."""
+    labels = {p: short_label(p) for p in policies}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for p, label in labels.items():
+        groups[label].append(p)
+    for label, members in groups.items():
+        if len(members) < 2:
+            continue
+        metas = {p: _learned_meta(p) or {} for p in members}
+        differing = [f for f in TRAINING_FIELDS if len({str(m.get(f)) for m in metas.values()}) > 1]
+        default = {f: metas[members[0]].get(f) for f in differing}  # the first one keeps the plain label
+        for p in members[1:]:
+            extra = " ".join(f"{f}={metas[p].get(f)}" for f in differing if metas[p].get(f) != default[f])
+            labels[p] = f"{label} {extra}" if extra else f"{label} [{Path(p[len('learned:') :]).parent.name}]"
+    return labels
+
+
+def _learned_meta(policy: str) -> dict | None:
+    if not policy.startswith("learned:"):
+        return None
     from adactx.rl.policy_dir import read_policy_json
 
-    path = Path(policy[len("learned:") :])
     try:
-        meta = read_policy_json(path)
+        return read_policy_json(Path(policy[len("learned:") :]))
     except AdactxError:  # a plot label never fails a figure
-        return policy
-    step = f" ({path.name})" if path.name.startswith("step-") else ""
-    return f"{meta.get('kind', 'learned')} λ={meta.get('lambda', meta.get('lam', '?'))}{step}"
+        return None
 
 
 def _family(policy: str) -> str:
@@ -154,6 +191,7 @@ def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
     import numpy as np
 
     families: dict[str, list[dict]] = defaultdict(list)
+    labels = short_labels([row["policy"] for row in summary["rows"] if row["kind"] == "policy"])
     points = []
     for row in summary["rows"]:
         if row["kind"] == "policy":
@@ -177,7 +215,7 @@ def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
         )
         for r in rows:
             ax.annotate(
-                short_label(r["policy"]),
+                labels[r["policy"]],
                 (r["tokens"], r["score"]),
                 fontsize=7,
                 xytext=(3, 3),
@@ -289,7 +327,8 @@ def action_share_plot(records: list[dict], policies: list[str], path: Path) -> P
 
     used = {s["action"] for r in records if r["policy"] in policies for s in r["steps"]}
     handles = [Patch(color=colour, label=name) for name, colour in ACTION_COLOURS.items() if name in used]
-    ax.set_yticks(range(len(policies)), [short_label(p) for p in policies], fontsize=7)
+    labels = short_labels(policies)
+    ax.set_yticks(range(len(policies)), [labels[p] for p in policies], fontsize=7)
     ax.set_xlabel("share of steps")
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
@@ -323,4 +362,5 @@ __all__ = [
     "learning_curves",
     "pareto_plot",
     "short_label",
+    "short_labels",
 ]

@@ -23,12 +23,12 @@ TEST = {
 VAL = {"full": [(0.5, 1000)], "topk-2": [(0.2, 500)], "A": [(0.9, 500)], "B": [(0.0, 500)]}
 
 
-def learned_dir(path, lam, reward=None):
+def learned_dir(path, lam, reward=None, **training):
     cfg = env_config()
     actions = explicit_actions(cfg)
     torch.manual_seed(0)
     net = build_mlp(observation_dim(), [4], len(actions), "tanh")
-    meta = {"lambda": lam, "hidden": [4], "activation": "tanh"}
+    meta = {"lambda": lam, "hidden": [4], "activation": "tanh", **training}
     if reward is not None:
         meta["reward"] = reward
     FeaturePolicy(net, actions, meta).save(path)
