@@ -44,7 +44,9 @@ def test_learned_labels_name_the_ablation_and_tell_candidates_apart(tmp_path):
     seed2 = learned_dir(tmp_path / "b" / "policy", 0.02, seed=2, n=64)
     more = learned_dir(tmp_path / "c" / "policy", 0.02, seed=1, n=128)
     flops = learned_dir(tmp_path / "d" / "policy", 0.08, {"lam": 0.08, "cost": "flops"})
-    budget = learned_dir(tmp_path / "e" / "policy", 0.02, {"lam": 0.02, "variant": "hard_budget", "hard_budget": 0.6})
+    budget = learned_dir(
+        tmp_path / "e" / "policy", 0.02, {"lam": 0.02, "variant": "hard_budget", "hard_budget": 0.6}
+    )
     labels = short_labels([plain, seed2, more, flops, budget, "topk-4"])
     assert labels == {
         plain: "features λ=0.02",
