@@ -28,11 +28,16 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated name prefixes (e.g. full,first-,topk-): choose the best fixed setting on val "
         "again, among these families only",
     )
+    parser.add_argument(
+        "--against",
+        help="compare with this setting of the report split instead (e.g. none: reading nothing); a named "
+        "setting, not one chosen on val",
+    )
     parser.add_argument("--json", help="also write the numbers to this JSON file")
     args = parser.parse_args(argv)
     try:
         among = tuple(p.strip() for p in (args.fixed_among or "").split(",") if p.strip())
-        result = policy_targets(args.run, train_dirs=args.train, fixed_among=among)
+        result = policy_targets(args.run, train_dirs=args.train, fixed_among=among, against=args.against)
     except AdactxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

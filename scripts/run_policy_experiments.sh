@@ -200,3 +200,34 @@ if [ "$STEP" = sft-targets ]; then
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
   cp "$SFT_OUT/figures/decisions_learned_${SFT_RUN//\//_}_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
 fi
+
+# Sitting 6: QMSum (issue 9's "QMSum test: report what happens"; base reader; issue 11's re-run of the
+# QMSum baselines under the new protocol is the same run). As run: STEP=qmsum-baselines and
+# STEP=qmsum-features side by side, then STEP=qmsum-test (resumes the first: computes the learned policy and
+# the fixed settings added to it only), then STEP=qmsum-targets.
+#   STEP=qmsum-baselines  fixed settings, threshold, oracle and the sensitivity conditions: qmsum:test n = 100,
+#                         chosen on qmsum:val n = 100; summaries as long as the median qmsum:train reference
+#   STEP=qmsum-features   the feature policy at λ = 0.02 on 64 qmsum:train queries (512 decisions)
+#   STEP=qmsum-test       the same run with the learned policy and topk-1 added
+#   STEP=qmsum-targets    the targets and the figures
+QMSUM_OUT=${QMSUM_OUT:-runs/qmsum-test}
+QMSUM_RUN=${QMSUM_RUN:-runs/features-qmsum64-l0.02}
+QMSUM_EVAL=($ADACTX eval --data qmsum:test --select-on val --n 100 --budget 2048 --max-steps 6 --oracle-depth 1
+            --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$QMSUM_OUT")
+if [ "$STEP" = qmsum-baselines ]; then
+  "${QMSUM_EVAL[@]}" --policies full,first-1024,topk-2,topk-4,threshold,oracle
+fi
+if [ "$STEP" = qmsum-features ]; then
+  $ADACTX train features --config configs/features_qmsum64_l002.toml --no-progress
+fi
+if [ "$STEP" = qmsum-test ]; then
+  "${QMSUM_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,learned:$QMSUM_RUN/policy,oracle"
+fi
+if [ "$STEP" = qmsum-targets ]; then
+  $PY scripts/policy_targets.py "$QMSUM_OUT" --train "$QMSUM_RUN" --json "$QMSUM_OUT/targets.json"
+  $PY scripts/learning_curves.py "$QMSUM_RUN" --out docs/figures/policy_learning_curves_qmsum.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$QMSUM_OUT'))"
+  for fig in pareto learned_actions context_sizes decisions_threshold; do
+    cp "$QMSUM_OUT/figures/$fig.png" "docs/figures/eval_qmsum_$fig.png"
+  done
+fi

@@ -120,6 +120,17 @@ def test_fixed_among_chooses_again_on_val_within_the_named_families(run):
         policy_targets(out, fixed_among=("refine-",))
 
 
+def test_against_compares_with_a_named_setting_on_the_report_split(run):
+    out, labels = run
+    row = policy_targets(out, against="full")["rows"][0]  # at λ = 0.02 val chose topk-2; full is named
+    assert row["fixed"] == "full" and row["learned"] == labels["A"]
+    assert row["fixed_reward"] == pytest.approx((np.array([0.5, 0.0, 1.0, 0.0]) - 0.02).mean())
+    text = render_targets(policy_targets(out, against="full"))
+    assert "full (named, not chosen on val" in text and "| n/a |" in text and "missed" not in text
+    with pytest.raises(AdactxError, match="--against none: not one of the run's settings"):
+        policy_targets(out, against="none")
+
+
 def test_a_reward_ablation_is_no_candidate_for_the_lambda_it_names(tmp_path):
     from adactx.rl.targets import policy_lambda
 
