@@ -202,30 +202,37 @@ if [ "$STEP" = sft-targets ]; then
 fi
 
 # Sitting 6: QMSum (issue 9's "QMSum test: report what happens"; base reader; issue 11's re-run of the
-# QMSum baselines under the new protocol is the same run). As run: STEP=qmsum-baselines and
-# STEP=qmsum-features side by side, then STEP=qmsum-test (resumes the first: computes the learned policy and
-# the fixed settings added to it only), then STEP=qmsum-targets.
+# QMSum baselines under the new protocol is the same run). As run: STEP=qmsum-baselines beside the λ = 0.02
+# training of STEP=qmsum-features, stopped before the val pass had finished; STEP=qmsum-test with the λ = 0.02
+# policy (the λ = 0 and 0.05 ones training beside it); stopped again when they had finished and rerun as here
+# (each rerun computes only what is missing); then STEP=qmsum-targets.
 #   STEP=qmsum-baselines  fixed settings, threshold, oracle and the sensitivity conditions: qmsum:test n = 100,
 #                         chosen on qmsum:val n = 100; summaries as long as the median qmsum:train reference
-#   STEP=qmsum-features   the feature policy at λ = 0.02 on 64 qmsum:train queries (512 decisions)
-#   STEP=qmsum-test       the same run with the learned policy and topk-1 added
+#   STEP=qmsum-features   the feature policy at λ = 0.02, 0, 0.05 on 64 qmsum:train queries (512 decisions each)
+#   STEP=qmsum-test       the same run with the learned policies and topk-1 added
 #   STEP=qmsum-targets    the targets and the figures
 QMSUM_OUT=${QMSUM_OUT:-runs/qmsum-test}
 QMSUM_RUN=${QMSUM_RUN:-runs/features-qmsum64-l0.02}
+QMSUM_RUNS=("$QMSUM_RUN" runs/features-qmsum64-l0 runs/features-qmsum64-l0.05)
+QMSUM_LEARNED=$(printf 'learned:%s/policy,' "${QMSUM_RUNS[@]}")
 QMSUM_EVAL=($ADACTX eval --data qmsum:test --select-on val --n 100 --budget 2048 --max-steps 6 --oracle-depth 1
             --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$QMSUM_OUT")
 if [ "$STEP" = qmsum-baselines ]; then
   "${QMSUM_EVAL[@]}" --policies full,first-1024,topk-2,topk-4,threshold,oracle
 fi
 if [ "$STEP" = qmsum-features ]; then
-  $ADACTX train features --config configs/features_qmsum64_l002.toml --no-progress
+  QMSUM_TRAIN="$ADACTX train features --config configs/features_qmsum64_l002.toml --no-progress"
+  $QMSUM_TRAIN
+  $QMSUM_TRAIN --reward.lam 0 --output_dir runs/features-qmsum64-l0
+  $QMSUM_TRAIN --reward.lam 0.05 --output_dir runs/features-qmsum64-l0.05
 fi
 if [ "$STEP" = qmsum-test ]; then
-  "${QMSUM_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,learned:$QMSUM_RUN/policy,oracle"
+  "${QMSUM_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${QMSUM_LEARNED}oracle"
 fi
 if [ "$STEP" = qmsum-targets ]; then
-  $PY scripts/policy_targets.py "$QMSUM_OUT" --train "$QMSUM_RUN" --json "$QMSUM_OUT/targets.json"
-  $PY scripts/learning_curves.py "$QMSUM_RUN" --out docs/figures/policy_learning_curves_qmsum.png
+  $PY scripts/policy_targets.py "$QMSUM_OUT" --train "${QMSUM_RUNS[@]}" --json "$QMSUM_OUT/targets.json"
+  $PY scripts/policy_targets.py "$QMSUM_OUT" --against none --json "$QMSUM_OUT/targets_against_none.json"
+  $PY scripts/learning_curves.py "${QMSUM_RUNS[@]}" --out docs/figures/policy_learning_curves_qmsum.png
   $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$QMSUM_OUT'))"
   for fig in pareto learned_actions context_sizes decisions_threshold; do
     cp "$QMSUM_OUT/figures/$fig.png" "docs/figures/eval_qmsum_$fig.png"
