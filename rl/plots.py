@@ -192,6 +192,7 @@ def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
 
     families: dict[str, list[dict]] = defaultdict(list)
     labels = short_labels([row["policy"] for row in summary["rows"] if row["kind"] == "policy"])
+    stacked: dict[tuple[float, float], int] = defaultdict(int)  # policies on one point: stack their labels
     points = []
     for row in summary["rows"]:
         if row["kind"] == "policy":
@@ -214,13 +215,15 @@ def _plot_policy_families(ax, summary: dict) -> list[tuple[float, float]]:
             color="tab:red" if learned else None,
         )
         for r in rows:
+            at = (round(r["tokens"]), round(r["score"], 4))
             ax.annotate(
                 labels[r["policy"]],
                 (r["tokens"], r["score"]),
                 fontsize=7,
-                xytext=(3, 3),
+                xytext=(3, 3 + 8 * stacked[at]),
                 textcoords="offset points",
             )
+            stacked[at] += 1
     return points
 
 
