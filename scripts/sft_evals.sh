@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every before/after evaluation of the SFT reader (issue 10), base reader then --adapter, section by section:
-#   bash scripts/sft_evals.sh ADAPTER [OUT] [SECTION...]     # sections: mixed qmsum ppl8 passkey squality pk16 ppl16
+#   bash scripts/sft_evals.sh ADAPTER [OUT] [SECTION...]     # sections: mixed qmsum ppl8 passkey squality pk16 ppl16 qmsum100
 # Resumable: an eval run directory resumes; a passkey / perplexity JSON that exists is skipped.
 # Sizes (environment): MIXED_N QMSUM_N SQUALITY_N PK_TRIALS PK16_TRIALS PPL8_WINDOWS PPL16_WINDOWS.
 # One core: OMP_NUM_THREADS=1, nice -n 5. float32 reader everywhere. The 16k rows use linear position
@@ -42,6 +42,8 @@ for section in $SECTIONS; do
                    --policies topk-2,full,first-1024,oracle --oracle-depth 1 ;;
         qmsum) sensitivity qmsum qmsum:val "${QMSUM_N:-12}" ;;
         squality) sensitivity squality squality:dev "${SQUALITY_N:-6}" ;;
+        qmsum100) $ADACTX eval --data qmsum:val --n 100 --budget 2048 --max-steps 6 --policies topk-2 --sensitivity \
+                      --adapter "$ADAPTER" --threads 1 --workers 2 --out "$OUT/qmsum-val-sft" ;;  # SFT only, the eval's settings
         ppl8) longctx ppl8 perplexity --data "$QMSUM_TEST" --lengths 8192 --max-windows "${PPL8_WINDOWS:-2}" \
                   --rope-factor 1 ;;
         ppl16) longctx ppl16 perplexity --data "$QMSUM_TEST" --lengths 8192,12288,16384 \
