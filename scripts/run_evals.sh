@@ -24,7 +24,10 @@ N_MIXED=${N_MIXED:-200}
 N_QMSUM=${N_QMSUM:-100}
 N_SQUALITY=${N_SQUALITY:-100}
 POLICIES=full,first-1024,topk-2,topk-4,threshold,oracle
-POLICIES_LONG=$POLICIES  # the QMSum and SQuALITY runs (budget 2048, so `full` is the longest prefix)
+# the QMSum and SQuALITY runs (budget 2048, so `full` is the longest prefix); topk-1 added in sitting 6, when
+# qmsum:val chose it (the QMSum run itself is STEP=qmsum-* of scripts/run_policy_experiments.sh, with the
+# learned policies; the SQuALITY one was started as `PASS=main` step 3 below with `--workers 2`)
+POLICIES_LONG=full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
 if [ "${PASS:-sweep}" != main ]; then  # PASS=main: the first pass only
   POLICIES=full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,oracle
   POLICIES_LONG=full,first-1024,first-512,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,oracle
