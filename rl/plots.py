@@ -81,7 +81,10 @@ def _safe(name: str) -> str:
 def short_label(policy: str) -> str:
     """A plot label: ``learned:DIR`` becomes its kind, λ and any reward ablation (``features λ=0.02 FLOPs``),
     plus the checkpoint (``(step-96)``) when DIR is one."""
-    meta = _learned_meta(policy)
+    return _label(policy, _learned_meta(policy))
+
+
+def _label(policy: str, meta: dict | None) -> str:
     if meta is None:
         return policy
     reward = meta.get("reward") or {}
@@ -103,18 +106,19 @@ TRAINING_FIELDS = ("seed", "n", "timesteps")
 def short_labels(policies: list[str]) -> dict[str, str]:
     """``short_label`` of each policy, made distinct: policies that would share a label get the training
     fields they differ in (``features λ=0.02 seed=2``, ``features λ=0.02 n=128 timesteps=2048``)."""
-    labels = {p: short_label(p) for p in policies}
+    metas = {p: _learned_meta(p) for p in policies}  # each policy.json read once
+    labels = {p: _label(p, metas[p]) for p in policies}
     groups: dict[str, list[str]] = defaultdict(list)
     for p, label in labels.items():
         groups[label].append(p)
     for label, members in groups.items():
         if len(members) < 2:
             continue
-        metas = {p: _learned_meta(p) or {} for p in members}
-        differing = [f for f in TRAINING_FIELDS if len({str(m.get(f)) for m in metas.values()}) > 1]
-        default = {f: metas[members[0]].get(f) for f in differing}  # the first one keeps the plain label
+        group = {p: metas[p] or {} for p in members}
+        differing = [f for f in TRAINING_FIELDS if len({str(m.get(f)) for m in group.values()}) > 1]
+        default = {f: group[members[0]].get(f) for f in differing}  # the first one keeps the plain label
         for p in members[1:]:
-            extra = " ".join(f"{f}={metas[p].get(f)}" for f in differing if metas[p].get(f) != default[f])
+            extra = " ".join(f"{f}={group[p].get(f)}" for f in differing if group[p].get(f) != default[f])
             labels[p] = f"{label} {extra}" if extra else f"{label} [{Path(p[len('learned:') :]).parent.name}]"
     return labels
 

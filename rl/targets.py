@@ -311,13 +311,12 @@ def render_targets(result: dict) -> str:
         if "missing" in r:
             lines.append(f"| {r['lambda']:g} | {r['missing']} | | | | | | | | | |")
             continue
-        target = (
-            "n/a"
-            if result.get("against")
-            else ("met" if r["met"] else "missed")
-            if r["lambda"] == TARGET_LAMBDA
-            else ("(met)" if r["met"] else "-")
-        )
+        if result.get("against"):  # a named setting: the target is not what this compares
+            target = "n/a"
+        elif r["lambda"] == TARGET_LAMBDA:
+            target = "met" if r["met"] else "missed"
+        else:
+            target = "(met)" if r["met"] else "-"
         lines.append(
             f"| {r['lambda']:g} | {r['learned']} ({r['chosen']}) | {r['fixed']} | {r['n']} | {r['learned_reward']:.3f} "
             f"| {r['fixed_reward']:.3f} | {r['oracle_reward']:.3f} | {fmt_diff(*r['diff'])} "
