@@ -31,6 +31,7 @@ from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from adactx.errors import AdactxError
+from adactx.sqlite_util import is_damage, retry_while_locked
 
 # msgpack ext codes that make the loader import ``module.name`` and call it (see jsonplus.py)
 _CONSTRUCTOR_CODES = {
@@ -95,7 +96,9 @@ class StrictSerializer(jsonplus.JsonPlusSerializer):
         except (ValueError, TypeError) as exc:  # ormsgpack says only "ext_hook failed": name the refusal
             if self._refusal.error is not None:
                 raise self._refusal.error from None
-            raise UnsafeCheckpointError(f"a checkpoint cannot be decoded ({exc}): damaged or foreign") from None
+            raise UnsafeCheckpointError(
+                f"a checkpoint cannot be decoded ({exc}): damaged or foreign"
+            ) from None
 
 
 class SessionSaver(SqliteSaver):
@@ -125,14 +128,6 @@ def damaged_database(path: Path, exc: Exception) -> AdactxError:
     )
 
 
-def is_damage(exc: Exception) -> bool:
-    """SQLite's words for a file whose pages are broken (as opposed to busy or read-only)."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.DatabaseError) and any(
-        word in text for word in ("malformed", "not a database", "corrupt", "disk image")
-    )
-
-
 def open_checkpointer(path: str | Path) -> SessionSaver:
     """The session database at ``path`` (created if missing), with the strict serializer."""
     path = Path(path)
@@ -140,7 +135,7 @@ def open_checkpointer(path: str | Path) -> SessionSaver:
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         saver = SessionSaver(conn, path)
-        saver.setup()
+        retry_while_locked(saver.setup, BUSY_TIMEOUT_S)  # a new file opened by two processes at once
     except sqlite3.DatabaseError as exc:
         raise damaged_database(path, exc) from None
     return saver

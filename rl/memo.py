@@ -41,6 +41,7 @@ from adactx.rl.safe_io import GuardedConnection
 
 from adactx.fingerprint import adapter_fingerprint, checkpoint_fingerprint, config_key, weights_fingerprint
 from adactx.reader import AppendOnlyContext, Generation
+from adactx.sqlite_util import retry_while_locked
 from adactx.types import Usage
 
 MEMO_KEY_VERSION = 2  # bump when what an outcome depends on changes: old entries then never match
@@ -124,21 +125,15 @@ LOCK_TIMEOUT_S = 60.0  # how long a writer waits for another process's lock
 
 
 def _set_up(conn: sqlite3.Connection) -> None:
-    """WAL journal and the schema. Processes that open a new memo at the same moment (eval workers,
-    shards, a training beside an evaluation) race for the switch to WAL, which SQLite refuses at once
-    with "database is locked" rather than waiting its busy timeout: retried until that timeout."""
-    deadline = time.monotonic() + LOCK_TIMEOUT_S
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(SCHEMA)
-            conn.commit()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    """WAL journal and the schema, retried while another process opening the memo holds the lock."""
+
+    def set_up() -> None:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(SCHEMA)
+        conn.commit()
+
+    retry_while_locked(set_up, LOCK_TIMEOUT_S)
 
 
 class OutcomeMemo:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adactx.errors import AdactxError
+from adactx.sqlite_util import is_damage
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,12 @@ def _repair_locked(path: Path) -> int:
     if bad:
         with open(path.with_name(path.name + ".damaged"), "ab") as fh:
             fh.writelines(line if line.endswith(b"\n") else line + b"\n" for line in bad)
-        log.warning("%s: %d damaged line(s) set aside in %s.damaged; their episodes will be recomputed",
-                    path, len(bad), path.name)
+        log.warning(
+            "%s: %d damaged line(s) set aside in %s.damaged; their episodes will be recomputed",
+            path,
+            len(bad),
+            path.name,
+        )
     if bad or len(complete) != len(data):
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(b"".join(good))
@@ -182,8 +187,6 @@ class GuardedConnection:
         try:
             return fn(*args)
         except sqlite3.DatabaseError as exc:
-            from adactx.graphs.persistence import is_damage
-
             if not is_damage(exc):  # locked, read-only, disk full
                 raise AdactxError(f"{self.path}: cannot use the {self.what} database ({exc})") from None
             raise AdactxError(
