@@ -238,3 +238,38 @@ if [ "$STEP" = qmsum-targets ]; then
     cp "$QMSUM_OUT/figures/$fig.png" "docs/figures/eval_qmsum_$fig.png"
   done
 fi
+
+# SQuALITY (issue 9's "SQuALITY test: report what happens"; base reader), the same steps as QMSum's. The
+# baselines are issue 11's re-run (scripts/run_evals.sh step 3, started in sitting 6 with --workers 2); the
+# learned policies are then added to that run, which computes only what is missing.
+#   STEP=squality-baselines  fixed settings, threshold, oracle and the sensitivity conditions: squality:test
+#                            n = 100, chosen on squality:dev n = 100; 226-token summaries
+#   STEP=squality-features   the feature policy at λ = 0.02, 0, 0.05 on 64 squality:train questions (512 decisions)
+#   STEP=squality-test       the same run with the learned policies added
+#   STEP=squality-targets    the targets and the figures
+SQUALITY_OUT=${SQUALITY_OUT:-runs/squality-test}
+SQUALITY_RUNS=(runs/features-squality64-l0.02 runs/features-squality64-l0 runs/features-squality64-l0.05)
+SQUALITY_LEARNED=$(printf 'learned:%s/policy,' "${SQUALITY_RUNS[@]}")
+SQUALITY_EVAL=($ADACTX eval --data squality:test --select-on dev --n 100 --budget 2048 --max-steps 6 --oracle-depth 1
+               --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$SQUALITY_OUT")
+if [ "$STEP" = squality-baselines ]; then
+  "${SQUALITY_EVAL[@]}" --policies full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
+fi
+if [ "$STEP" = squality-features ]; then
+  SQUALITY_TRAIN="$ADACTX train features --config configs/features_squality64_l002.toml --no-progress"
+  $SQUALITY_TRAIN
+  $SQUALITY_TRAIN --reward.lam 0 --output_dir runs/features-squality64-l0
+  $SQUALITY_TRAIN --reward.lam 0.05 --output_dir runs/features-squality64-l0.05
+fi
+if [ "$STEP" = squality-test ]; then
+  "${SQUALITY_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${SQUALITY_LEARNED}oracle"
+fi
+if [ "$STEP" = squality-targets ]; then
+  $PY scripts/policy_targets.py "$SQUALITY_OUT" --train "${SQUALITY_RUNS[@]}" --json "$SQUALITY_OUT/targets.json"
+  $PY scripts/policy_targets.py "$SQUALITY_OUT" --against none --json "$SQUALITY_OUT/targets_against_none.json"
+  $PY scripts/learning_curves.py "${SQUALITY_RUNS[@]}" --out docs/figures/policy_learning_curves_squality.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SQUALITY_OUT'))"
+  for fig in pareto learned_actions context_sizes decisions_threshold; do
+    cp "$SQUALITY_OUT/figures/$fig.png" "docs/figures/eval_squality_$fig.png"
+  done
+fi
