@@ -26,7 +26,7 @@ N_SQUALITY=${N_SQUALITY:-100}
 POLICIES=full,first-1024,topk-2,topk-4,threshold,oracle
 # the QMSum and SQuALITY runs (budget 2048, so `full` is the longest prefix); topk-1 added in sitting 6, when
 # qmsum:val chose it (the QMSum run itself is STEP=qmsum-* of scripts/run_policy_experiments.sh, with the
-# learned policies; the SQuALITY one was started as `PASS=main` step 3 below with `--workers 2`)
+# learned policies; the SQuALITY one was run as `PASS=main` step 3 below with `--workers 2`, sittings 6-7)
 POLICIES_LONG=full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
 if [ "${PASS:-sweep}" != main ]; then  # PASS=main: the first pass only
   POLICIES=full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,oracle
