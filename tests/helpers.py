@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from functools import lru_cache
 from pathlib import Path
 
@@ -152,3 +153,28 @@ class CrashOnce:
         if self.calls == 2 and self.armed:
             raise RuntimeError("simulated crash")
         return Action("retrieve", 1) if obs.steps_taken < self.retrieves else Action("answer")
+
+
+def open_at_once(open_fn, paths: list[str], procs: int) -> list[str]:
+    """For each path, ``procs`` forked processes call ``open_fn(path)`` at the same moment: "ok" or the
+    repr of what each raised (a race between processes creating one new SQLite file)."""
+    ctx = multiprocessing.get_context("fork")
+    outcomes = []
+    for path in paths:
+        barrier, results = ctx.Barrier(procs), ctx.Queue()
+
+        def run(path=path, barrier=barrier, results=results):
+            barrier.wait()
+            try:
+                open_fn(path)
+                results.put("ok")
+            except Exception as exc:  # noqa: BLE001 -- the caller asserts on it
+                results.put(repr(exc))
+
+        workers = [ctx.Process(target=run) for _ in range(procs)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        outcomes += [results.get() for _ in workers]
+    return outcomes

@@ -1,6 +1,5 @@
 """The session database under attack and damage: crafted checkpoints, crafted paths, broken pages."""
 
-import multiprocessing
 import sqlite3
 
 import ormsgpack
@@ -8,7 +7,7 @@ import pytest
 from adactx.graphs.graph import list_sessions, load_session
 from adactx.graphs.persistence import StrictSerializer, UnsafeCheckpointError, open_checkpointer
 from adactx.retrieval.encoders import HashingEncoder
-from helpers import CrashOnce, one_error_line, run_cli, tiny_reader
+from helpers import CrashOnce, one_error_line, open_at_once, run_cli, tiny_reader
 from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -151,28 +150,10 @@ def test_damaged_session_database_is_one_line(session_db, capsys, tmp_path):
         assert str(db) in line and "damaged" in line
 
 
-def _open_sessions(path: str, barrier, results) -> None:
-    barrier.wait()  # every process opens the new file at the same moment
-    try:
-        open_checkpointer(path)
-        results.put("ok")
-    except Exception as exc:  # noqa: BLE001 -- the parent asserts on it
-        results.put(repr(exc))
-
-
 def test_processes_opening_a_new_session_database_at_once_all_get_it(tmp_path):
     """Six processes opening a new session database at once (two `adactx ask` started together): before
     the retry, 3 trials in 20 had one fail with "database is locked" (LangGraph's setup switches to WAL,
     which SQLite refuses at once instead of waiting its busy timeout) -- the memo's race, fixed alike."""
-    ctx = multiprocessing.get_context("fork")
-    outcomes = []
-    for trial in range(20):
-        barrier, results = ctx.Barrier(6), ctx.Queue()
-        path = str(tmp_path / f"s{trial}.sqlite")
-        procs = [ctx.Process(target=_open_sessions, args=(path, barrier, results)) for _ in range(6)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        outcomes += [results.get() for _ in procs]
+    paths = [str(tmp_path / f"s{trial}.sqlite") for trial in range(20)]
+    outcomes = open_at_once(open_checkpointer, paths, procs=6)
     assert outcomes == ["ok"] * 120

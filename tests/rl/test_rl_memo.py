@@ -1,13 +1,12 @@
 """The memo: exact accounting against a real session, no recomputation on a repeat, crash survival."""
 
-import multiprocessing
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from adactx.rl.memo import MemoReader, OutcomeMemo, outcome_key
-from helpers import tiny_reader
+from helpers import open_at_once, tiny_reader
 
 TEXTS = ["The meeting discussed the budget.", " The sky is blue.", " Paul Graham writes essays."]
 
@@ -159,28 +158,10 @@ def test_identity_covers_dtype_rope_attention_template_and_adapter(tmp_path, mon
         adapter_fingerprint(tmp_path / "missing")
 
 
-def _open_and_put(path: str, barrier, results) -> None:
-    barrier.wait()  # every process opens the new file at the same moment
-    try:
-        OutcomeMemo(path).put("k", "m", "", "s", 1, {"a": 1})
-        results.put("ok")
-    except Exception as exc:  # noqa: BLE001 -- the parent asserts on it
-        results.put(repr(exc))
-
-
 def test_processes_opening_a_new_memo_at_once_all_get_it(tmp_path):
     """Four processes opening a new memo at once (eval workers on an empty cache): before the fix about 1
     trial in 10 had one fail with "database is locked" (SQLite refuses the switch to WAL at once instead
     of waiting), which CI met once as a failed `--workers 2` test."""
-    ctx = multiprocessing.get_context("fork")
-    outcomes = []
-    for trial in range(40):
-        barrier, results = ctx.Barrier(4), ctx.Queue()
-        path = str(tmp_path / f"memo{trial}.sqlite")
-        procs = [ctx.Process(target=_open_and_put, args=(path, barrier, results)) for _ in range(4)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        outcomes += [results.get() for _ in procs]
+    paths = [str(tmp_path / f"memo{trial}.sqlite") for trial in range(40)]
+    outcomes = open_at_once(lambda path: OutcomeMemo(path).put("k", "m", "", "s", 1, {"a": 1}), paths, procs=4)
     assert outcomes == ["ok"] * 160
