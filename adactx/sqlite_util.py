@@ -1,7 +1,8 @@
 """SQLite habits shared by the session database (``graphs/persistence.py``) and the outcome memo
 (``rl/memo.py``): telling a damaged file from a busy one, and opening a new file beside other processes.
 
-    retry_while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"), timeout_s=60)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    retry_while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
     is_damage(exc)   # True for "malformed", "not a database", ...; False for locked, read-only, disk full
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+BUSY_TIMEOUT_S = 60.0  # adactx processes sharing a database wait this long for each other's lock, then fail
 
 
 def is_damage(exc: Exception) -> bool:
@@ -23,7 +25,7 @@ def is_damage(exc: Exception) -> bool:
     )
 
 
-def retry_while_locked(fn: Callable[[], T], timeout_s: float) -> T:
+def retry_while_locked(fn: Callable[[], T], timeout_s: float = BUSY_TIMEOUT_S) -> T:
     """``fn()``, retried while SQLite says "database is locked", for up to ``timeout_s`` seconds.
 
     Processes that open a new database at the same moment (eval workers, shards, two CLI commands) race

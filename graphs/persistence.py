@@ -31,7 +31,7 @@ from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from adactx.errors import AdactxError
-from adactx.sqlite_util import is_damage, retry_while_locked
+from adactx.sqlite_util import BUSY_TIMEOUT_S, is_damage, retry_while_locked
 
 # msgpack ext codes that make the loader import ``module.name`` and call it (see jsonplus.py)
 _CONSTRUCTOR_CODES = {
@@ -41,7 +41,6 @@ _CONSTRUCTOR_CODES = {
     jsonplus.EXT_PYDANTIC_V1,
     jsonplus.EXT_PYDANTIC_V2,
 }
-BUSY_TIMEOUT_S = 60.0  # other adactx processes writing the same database wait, rather than fail, this long
 _LOADABLE_TYPES = ("null", "bytes", "bytearray", "msgpack")  # never "pickle", never lc-"json"
 
 
@@ -135,7 +134,7 @@ def open_checkpointer(path: str | Path) -> SessionSaver:
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         saver = SessionSaver(conn, path)
-        retry_while_locked(saver.setup, BUSY_TIMEOUT_S)  # a new file opened by two processes at once
+        retry_while_locked(saver.setup)  # a new file opened by two processes at once
     except sqlite3.DatabaseError as exc:
         raise damaged_database(path, exc) from None
     return saver

@@ -41,7 +41,7 @@ from adactx.rl.safe_io import GuardedConnection
 
 from adactx.fingerprint import adapter_fingerprint, checkpoint_fingerprint, config_key, weights_fingerprint
 from adactx.reader import AppendOnlyContext, Generation
-from adactx.sqlite_util import retry_while_locked
+from adactx.sqlite_util import BUSY_TIMEOUT_S, retry_while_locked
 from adactx.types import Usage
 
 MEMO_KEY_VERSION = 2  # bump when what an outcome depends on changes: old entries then never match
@@ -121,9 +121,6 @@ def outcome_key(model: str, adapter: str, settings: str, context_ids: list[int],
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
 
 
-LOCK_TIMEOUT_S = 60.0  # how long a writer waits for another process's lock
-
-
 def _set_up(conn: sqlite3.Connection) -> None:
     """WAL journal and the schema, retried while another process opening the memo holds the lock."""
 
@@ -133,7 +130,7 @@ def _set_up(conn: sqlite3.Connection) -> None:
         conn.execute(SCHEMA)
         conn.commit()
 
-    retry_while_locked(set_up, LOCK_TIMEOUT_S)
+    retry_while_locked(set_up)
 
 
 class OutcomeMemo:
@@ -142,7 +139,7 @@ class OutcomeMemo:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=LOCK_TIMEOUT_S)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._db = GuardedConnection(conn, self.path, "memo")
         self._db.guard(_set_up, conn)
         self.hits = 0
