@@ -211,33 +211,33 @@ fi
 #   STEP=qmsum-features   the feature policy at λ = 0.02, 0, 0.05 on 64 qmsum:train queries (512 decisions each)
 #   STEP=qmsum-test       the same run with the learned policies and topk-1 added
 #   STEP=qmsum-targets    the targets and the figures
-QMSUM_OUT=${QMSUM_OUT:-runs/qmsum-test}
-QMSUM_RUN=${QMSUM_RUN:-runs/features-qmsum64-l0.02}
-QMSUM_RUNS=("$QMSUM_RUN" runs/features-qmsum64-l0 runs/features-qmsum64-l0.05)
-QMSUM_LEARNED=$(printf 'learned:%s/policy,' "${QMSUM_RUNS[@]}")
-QMSUM_EVAL=($ADACTX eval --data qmsum:test --select-on val --n 100 --budget 2048 --max-steps 6 --oracle-depth 1
-            --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$QMSUM_OUT")
-if [ "$STEP" = qmsum-baselines ]; then
-  "${QMSUM_EVAL[@]}" --policies full,first-1024,topk-2,topk-4,threshold,oracle
-fi
-if [ "$STEP" = qmsum-features ]; then
-  QMSUM_TRAIN="$ADACTX train features --config configs/features_qmsum64_l002.toml --no-progress"
-  $QMSUM_TRAIN
-  $QMSUM_TRAIN --reward.lam 0 --output_dir runs/features-qmsum64-l0
-  $QMSUM_TRAIN --reward.lam 0.05 --output_dir runs/features-qmsum64-l0.05
-fi
-if [ "$STEP" = qmsum-test ]; then
-  "${QMSUM_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${QMSUM_LEARNED}oracle"
-fi
-if [ "$STEP" = qmsum-targets ]; then
-  $PY scripts/policy_targets.py "$QMSUM_OUT" --train "${QMSUM_RUNS[@]}" --json "$QMSUM_OUT/targets.json"
-  $PY scripts/policy_targets.py "$QMSUM_OUT" --against none --json "$QMSUM_OUT/targets_against_none.json"
-  $PY scripts/learning_curves.py "${QMSUM_RUNS[@]}" --out docs/figures/policy_learning_curves_qmsum.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$QMSUM_OUT'))"
-  for fig in pareto learned_actions context_sizes decisions_threshold; do
-    cp "$QMSUM_OUT/figures/$fig.png" "docs/figures/eval_qmsum_$fig.png"
-  done
-fi
+# One set of steps per summary task: TASK (qmsum, squality), the split the settings are chosen on, and the
+# first pass's policies. Output in runs/TASK-test; policies in runs/features-TASK64-l{0.02,0,0.05}.
+summary_task_steps() {
+  local task=$1 select_on=$2 baselines=$3
+  local out=runs/$task-test runs=(runs/features-${task}64-l0.02 runs/features-${task}64-l0 runs/features-${task}64-l0.05)
+  local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" --n 100 --budget 2048 --max-steps 6
+              --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$out")
+  local train="$ADACTX train features --config configs/features_${task}64_l002.toml --no-progress"
+  case "$STEP" in
+    "$task-baselines") "${eval[@]}" --policies "$baselines" ;;
+    "$task-features")
+      $train
+      $train --reward.lam 0 --output_dir "runs/features-${task}64-l0"
+      $train --reward.lam 0.05 --output_dir "runs/features-${task}64-l0.05" ;;
+    "$task-test")
+      "${eval[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(printf 'learned:%s/policy,' "${runs[@]}")oracle" ;;
+    "$task-targets")
+      $PY scripts/policy_targets.py "$out" --train "${runs[@]}" --json "$out/targets.json"
+      $PY scripts/policy_targets.py "$out" --against none --json "$out/targets_against_none.json"
+      $PY scripts/learning_curves.py "${runs[@]}" --out "docs/figures/policy_learning_curves_$task.png"
+      $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$out'))"
+      for fig in pareto learned_actions context_sizes decisions_threshold; do
+        cp "$out/figures/$fig.png" "docs/figures/eval_${task}_$fig.png"
+      done ;;
+  esac
+}
+summary_task_steps qmsum val full,first-1024,topk-2,topk-4,threshold,oracle  # as run: topk-1 came in qmsum-test
 
 # SQuALITY (issue 9's "SQuALITY test: report what happens"; base reader), the same steps as QMSum's. The
 # baselines are issue 11's re-run (scripts/run_evals.sh step 3, started in sitting 6 with --workers 2); the
@@ -247,29 +247,4 @@ fi
 #   STEP=squality-features   the feature policy at λ = 0.02, 0, 0.05 on 64 squality:train questions (512 decisions)
 #   STEP=squality-test       the same run with the learned policies added
 #   STEP=squality-targets    the targets and the figures
-SQUALITY_OUT=${SQUALITY_OUT:-runs/squality-test}
-SQUALITY_RUNS=(runs/features-squality64-l0.02 runs/features-squality64-l0 runs/features-squality64-l0.05)
-SQUALITY_LEARNED=$(printf 'learned:%s/policy,' "${SQUALITY_RUNS[@]}")
-SQUALITY_EVAL=($ADACTX eval --data squality:test --select-on dev --n 100 --budget 2048 --max-steps 6 --oracle-depth 1
-               --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$SQUALITY_OUT")
-if [ "$STEP" = squality-baselines ]; then
-  "${SQUALITY_EVAL[@]}" --policies full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
-fi
-if [ "$STEP" = squality-features ]; then
-  SQUALITY_TRAIN="$ADACTX train features --config configs/features_squality64_l002.toml --no-progress"
-  $SQUALITY_TRAIN
-  $SQUALITY_TRAIN --reward.lam 0 --output_dir runs/features-squality64-l0
-  $SQUALITY_TRAIN --reward.lam 0.05 --output_dir runs/features-squality64-l0.05
-fi
-if [ "$STEP" = squality-test ]; then
-  "${SQUALITY_EVAL[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${SQUALITY_LEARNED}oracle"
-fi
-if [ "$STEP" = squality-targets ]; then
-  $PY scripts/policy_targets.py "$SQUALITY_OUT" --train "${SQUALITY_RUNS[@]}" --json "$SQUALITY_OUT/targets.json"
-  $PY scripts/policy_targets.py "$SQUALITY_OUT" --against none --json "$SQUALITY_OUT/targets_against_none.json"
-  $PY scripts/learning_curves.py "${SQUALITY_RUNS[@]}" --out docs/figures/policy_learning_curves_squality.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SQUALITY_OUT'))"
-  for fig in pareto learned_actions context_sizes decisions_threshold; do
-    cp "$SQUALITY_OUT/figures/$fig.png" "docs/figures/eval_squality_$fig.png"
-  done
-fi
+summary_task_steps squality dev full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
