@@ -241,7 +241,10 @@ summary_task_steps qmsum val full,first-1024,topk-2,topk-4,threshold,oracle  # a
 
 # SQuALITY (issue 9's "SQuALITY test: report what happens"; base reader), the same steps as QMSum's. The
 # baselines are issue 11's re-run (scripts/run_evals.sh step 3, started in sitting 6 with --workers 2); the
-# learned policies are then added to that run, which computes only what is missing.
+# learned policies are then added to that run, which computes only what is missing. As run (sittings 7-8):
+# STEP=squality-features' λ = 0.02 run beside the baselines, stopped at 192 decisions and resumed; then its
+# λ = 0 and 0.05 runs at the same time, one per core; STEP=squality-test's command with the policies trained
+# so far (--workers 1) beside them, then as here; then STEP=squality-targets.
 #   STEP=squality-baselines  fixed settings, threshold, oracle and the sensitivity conditions: squality:test
 #                            n = 100, chosen on squality:dev n = 100; 226-token summaries
 #   STEP=squality-features   the feature policy at λ = 0.02, 0, 0.05 on 64 squality:train questions (512 decisions)
