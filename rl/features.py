@@ -100,6 +100,17 @@ class FeaturePolicy:
         logits[~mask] = -np.inf
         return int(np.argmax(logits))
 
+    def probabilities(self, obs: Observation) -> np.ndarray:
+        """Per action of ``self.actions``: the softmax over the allowed actions' logits (masked ones get 0), the
+        distribution MaskablePPO samples from in training; ``act`` takes its argmax. All zeros when none is allowed."""
+        mask = self.mask_of(obs)
+        if not mask.any():
+            return np.zeros(len(self.actions))
+        logits = self.logits(obs.to_vector()).numpy().astype(np.float64)
+        logits[~mask] = -np.inf
+        p = np.exp(logits - logits.max())
+        return p / p.sum()
+
     def act(self, obs: Observation) -> Action:
         index = self.choose(obs.to_vector(), self.mask_of(obs))
         if index is None:

@@ -72,6 +72,24 @@ def test_masked_actions_are_never_chosen(tmp_path):
     assert policy.act(obs).name == "summarize"  # none of its actions allowed: stop as the task stops
 
 
+def test_probabilities_are_the_masked_softmax_whose_argmax_act_takes(tmp_path):
+    from adactx.graphs.state import Observation
+
+    policy = load_policy(saved_policy(tmp_path / "p", seed=3))
+    obs = Observation("qa", 3000, 12, 500, 1000, 1, 4, [0.5], 0.1, 0.2, -1.0, 0.1,
+                      {"retrieve": True, "extend": True, "refine": False, "answer": True})
+    p = policy.probabilities(obs)
+    names = [a.split("-")[0] for a in policy.actions]
+    allowed = [obs.mask.get(n, False) for n in names]
+    assert p.sum() == pytest.approx(1.0) and all(p[i] == 0 for i, ok in enumerate(allowed) if not ok)
+    logits = policy.logits(obs.to_vector()).numpy()[allowed]
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert np.allclose(p[allowed], expected)
+    assert names[int(np.argmax(p))] == policy.act(obs).name
+    obs.mask.update(retrieve=False, extend=False, answer=False)
+    assert not policy.probabilities(obs).any()  # none of its actions allowed
+
+
 def test_bad_directories_give_clear_errors(tmp_path):
     with pytest.raises(AdactxError, match="no such directory"):
         resolve_policy(f"learned:{tmp_path / 'nope'}")
