@@ -251,3 +251,16 @@ summary_task_steps qmsum val full,first-1024,topk-2,topk-4,threshold,oracle  # a
 #   STEP=squality-test       the same run with the learned policies added
 #   STEP=squality-targets    the targets and the figures
 summary_task_steps squality dev full,first-1024,topk-1,topk-2,topk-4,threshold,oracle
+
+# Sitting 8: the λ = 0 SQuALITY policy trained on to 1,024 decisions (resumed from a copy of the 512-decision
+# run), then scored on squality:dev only, in the selection run of runs/squality-test (dev kept the 512 one).
+if [ "$STEP" = squality-l0-1024 ]; then
+  R=runs/features-squality64
+  [ -d $R-l0-1024 ] || { cp -r $R-l0 $R-l0-1024 && rm -rf $R-l0-1024/policy; }
+  $ADACTX train features --config configs/features_squality64_l002.toml --no-progress --reward.lam 0 \
+    --total_timesteps 1024 --output_dir $R-l0-1024
+  $PY scripts/policy_first_actions.py $R-l0 $R-l0.02 $R-l0.05 $R-l0-1024 --data squality:dev --n 100
+  $ADACTX eval --data squality:dev --n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 \
+    --threads 1 --workers 2 --out runs/squality-test/select-dev \
+    --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(printf 'learned:%s/policy,' $R-l0.02 $R-l0 $R-l0.05)learned:$R-l0-1024/policy"
+fi
