@@ -92,13 +92,16 @@ class FeaturePolicy:
         x = torch.as_tensor(np.asarray(vector, dtype=np.float32)).reshape(1, -1)  # (1, obs_dim)
         return self.net(x)[0]  # (n_actions,)
 
+    def _masked_logits(self, vector, mask: np.ndarray) -> np.ndarray:
+        logits = self.logits(vector).numpy().astype(np.float64)
+        logits[~mask] = -np.inf
+        return logits
+
     def choose(self, vector, mask: np.ndarray) -> int | None:
         """Index of the best allowed action; None when the mask allows none of this policy's actions."""
         if not mask.any():
             return None
-        logits = self.logits(vector).numpy().astype(np.float64)
-        logits[~mask] = -np.inf
-        return int(np.argmax(logits))
+        return int(np.argmax(self._masked_logits(vector, mask)))
 
     def probabilities(self, obs: Observation) -> np.ndarray:
         """Per action of ``self.actions``: the softmax over the allowed actions' logits (masked ones get 0), the
@@ -106,8 +109,7 @@ class FeaturePolicy:
         mask = self.mask_of(obs)
         if not mask.any():
             return np.zeros(len(self.actions))
-        logits = self.logits(obs.to_vector()).numpy().astype(np.float64)
-        logits[~mask] = -np.inf
+        logits = self._masked_logits(obs.to_vector(), mask)
         p = np.exp(logits - logits.max())
         return p / p.sum()
 

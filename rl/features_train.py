@@ -57,8 +57,9 @@ def training_examples(cfg: FeatureTrainConfig, tokenizer) -> list:
     return load(cfg.data, n=cfg.n, seed=cfg.seed, tokenizer=tokenizer)
 
 
-def build_env(cfg: FeatureTrainConfig):
-    """The memoized real environment over the training examples -> (env, memo)."""
+def build_env(cfg: FeatureTrainConfig, examples_for=training_examples):
+    """The memoized real environment over ``examples_for(cfg, tokenizer)`` (default: the training examples)
+    -> (env, memo)."""
     from adactx.retrieval.encoders import load_encoder
     from adactx.rl.env import ContextEnv, Workspace
     from adactx.rl.memo import MemoReader, OutcomeMemo
@@ -68,7 +69,7 @@ def build_env(cfg: FeatureTrainConfig):
     base = load_reader(cfg.model, adapter=cfg.adapter)
     memo = OutcomeMemo(cfg.memo_path or cache_dir() / "memo.sqlite")
     reader = MemoReader(base, memo)
-    examples = training_examples(cfg, base.tokenizer)
+    examples = examples_for(cfg, base.tokenizer)
     workspace = Workspace(reader, load_encoder(cfg.encoder), cfg.env, cache_dir())
     return ContextEnv(examples, reader, cfg.env, cfg.reward, workspace=workspace), memo
 

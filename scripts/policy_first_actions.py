@@ -29,21 +29,15 @@ from adactx.errors import AdactxError
 
 def first_observations(cfg: FeatureTrainConfig, data: str, n: int, seed: int) -> list:
     """The first observation of each of the `n` examples of `data`, in the training run's environment."""
-    from adactx.retrieval.encoders import load_encoder
-    from adactx.rl.env import ContextEnv, Workspace
     from adactx.rl.eval_config import EvalConfig
     from adactx.rl.eval_examples import load_examples
-    from adactx.rl.memo import MemoReader, OutcomeMemo
+    from adactx.rl.features_train import build_env
 
-    from adactx.reader import cache_dir, load_reader
-
-    base = load_reader(cfg.model, adapter=cfg.adapter)
-    reader = MemoReader(base, OutcomeMemo(cfg.memo_path or cache_dir() / "memo.sqlite"))
-    examples = load_examples(EvalConfig(data=data, n=n, seed=seed), base.tokenizer)
-    workspace = Workspace(reader, load_encoder(cfg.encoder), cfg.env, cache_dir())
-    env = ContextEnv(examples, reader, cfg.env, cfg.reward, workspace=workspace)
+    env, _ = build_env(
+        cfg, lambda _, tokenizer: load_examples(EvalConfig(data=data, n=n, seed=seed), tokenizer)
+    )
     observations = []
-    for i in range(len(examples)):
+    for i in range(len(env.examples)):
         env.reset(options={"index": i})
         observations.append(env.observation)
     return observations

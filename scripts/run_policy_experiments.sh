@@ -213,11 +213,13 @@ fi
 #   STEP=qmsum-targets    the targets and the figures
 # One set of steps per summary task: TASK (qmsum, squality), the split the settings are chosen on, and the
 # first pass's policies. Output in runs/TASK-test; policies in runs/features-TASK64-l{0.02,0,0.05}.
+# SUMMARY_EVAL: the settings every summary-task evaluation shares (its selection split's runs included).
+SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05)
 summary_task_steps() {
   local task=$1 select_on=$2 baselines=$3
   local out=runs/$task-test runs=(runs/features-${task}64-l0.02 runs/features-${task}64-l0 runs/features-${task}64-l0.05)
-  local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" --n 100 --budget 2048 --max-steps 6
-              --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --threads 1 --workers 2 --out "$out")
+  local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" "${SUMMARY_EVAL[@]}" --sensitivity
+              --threads 1 --workers 2 --out "$out")
   local train="$ADACTX train features --config configs/features_${task}64_l002.toml --no-progress"
   case "$STEP" in
     "$task-baselines") "${eval[@]}" --policies "$baselines" ;;
@@ -260,7 +262,6 @@ if [ "$STEP" = squality-l0-1024 ]; then
   $ADACTX train features --config configs/features_squality64_l002.toml --no-progress --reward.lam 0 \
     --total_timesteps 1024 --output_dir $R-l0-1024
   $PY scripts/policy_first_actions.py $R-l0 $R-l0.02 $R-l0.05 $R-l0-1024 --data squality:dev --n 100
-  $ADACTX eval --data squality:dev --n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 \
-    --threads 1 --workers 2 --out runs/squality-test/select-dev \
+  $ADACTX eval --data squality:dev "${SUMMARY_EVAL[@]}" --threads 1 --workers 2 --out runs/squality-test/select-dev \
     --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(printf 'learned:%s/policy,' $R-l0.02 $R-l0 $R-l0.05)learned:$R-l0-1024/policy"
 fi
