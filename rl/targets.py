@@ -19,9 +19,10 @@ Per λ:
 * the target is met when that CI excludes 0 upwards and the share is >= 0.30 (issue 9: at λ = 0.02).
 
 Training throughput (decisions per hour, memo hit rate) comes from each training directory's
-``throughput.json`` (``train features``) or ``history.jsonl`` (``train ppo``); ``read_curve`` reads its
-learning curve (scripts/learning_curves.py): ``curve.jsonl``'s per-rollout mean return, or the PPO
-history's ``rollout/return`` per iteration, against the decisions trained on.
+``throughput.json`` (``train features``), ``history.jsonl`` (``train ppo``) or the newest ``checkpoint-N``'s
+``trainer_state.json`` (``train grpo``: its logged rollout metrics); ``read_curve`` reads its learning curve
+(scripts/learning_curves.py): ``curve.jsonl``'s per-rollout mean return, or the PPO history's / GRPO
+log's ``rollout/return`` per iteration / step, against the decisions trained on.
 """
 
 from __future__ import annotations
@@ -171,8 +172,9 @@ def lambda_target(cfg, val: list[dict], report: list[dict], lam: float, selectio
 
 
 def read_throughput(train_dir: str | Path) -> dict:
-    """A training directory's throughput.json (train features) or last history.jsonl line (train ppo):
-    decisions per hour and memo hit rate; a clear error without either."""
+    """A training directory's throughput.json (train features), last history.jsonl line (train ppo) or
+    newest checkpoint's logged rollout metrics (train grpo): decisions, decisions per hour and memo hit
+    rate; a clear error without any of them."""
     path = Path(train_dir) / "throughput.json"
     history = Path(train_dir) / "history.jsonl"
     if not path.is_file() and history.is_file():
@@ -181,6 +183,17 @@ def read_throughput(train_dir: str | Path) -> dict:
         return {
             "dir": str(train_dir),
             "decisions": sum(int(r.get("queries", 0)) for r in rows),
+            "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
+            "memo_hit_rate": last.get("throughput/memo_hit_rate"),
+        }
+    state = None if path.is_file() else _newest_trainer_state(Path(train_dir))
+    if state is not None:  # train grpo
+        rows = [r for r in state.get("log_history", []) if "rollout/decisions_per_episode" in r]
+        episodes = int(state.get("train_batch_size") or 0)
+        last = rows[-1] if rows else {}
+        return {
+            "dir": str(train_dir),
+            "decisions": round(sum(float(r["rollout/decisions_per_episode"]) * episodes for r in rows)),
             "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
             "memo_hit_rate": last.get("throughput/memo_hit_rate"),
         }
@@ -223,7 +236,28 @@ def read_curve(run: Path) -> tuple[str, list[tuple[float, float]]]:
             if PPO_KEY in r:
                 points.append((float(decisions), float(r[PPO_KEY])))
         return f"LM {run.name}", points
-    raise AdactxError(f"{run}: neither curve.jsonl (train features) nor history.jsonl (train ppo)")
+    state = _newest_trainer_state(run)
+    if state is not None:  # train grpo: its per-step rollout metrics, logged through the HF Trainer
+        points, decisions = [], 0.0
+        episodes = int(state.get("train_batch_size") or 0)  # episodes per GRPO step
+        for r in state.get("log_history", []):
+            if PPO_KEY in r and "rollout/decisions_per_episode" in r:
+                decisions += float(r["rollout/decisions_per_episode"]) * episodes
+                points.append((decisions, float(r[PPO_KEY])))
+        return f"LM {run.name}", points
+    raise AdactxError(
+        f"{run}: neither curve.jsonl (train features), history.jsonl (train ppo) nor checkpoint-N (train grpo)"
+    )
+
+
+def _newest_trainer_state(run: Path) -> dict | None:
+    """The log history the newest ``checkpoint-N`` holds (it carries every earlier step's logs too)."""
+    steps = sorted(
+        (int(p.name.split("-")[1]), p / "trainer_state.json")
+        for p in run.glob("checkpoint-*")
+        if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()
+    )
+    return read_json(steps[-1][1]) if steps else None
 
 
 def policy_targets(

@@ -8,7 +8,7 @@ import torch
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.features import FeaturePolicy, build_mlp, explicit_actions, observation_dim
 from adactx.rl.selection import Selection, save_selection
-from adactx.rl.targets import policy_targets, read_curve, render_targets
+from adactx.rl.targets import policy_targets, read_curve, read_throughput, render_targets
 from rl_fixtures import env_config
 
 from adactx.errors import AdactxError
@@ -180,7 +180,7 @@ def test_throughput_and_missing_selection_are_clear(run, tmp_path):
         policy_targets(out)
 
 
-def test_read_curve_of_features_and_ppo_runs(tmp_path):
+def test_read_curve_of_features_ppo_and_grpo_runs(tmp_path):
     feats, ppo = tmp_path / "features-l0.02", tmp_path / "ppo"
     feats.mkdir(), ppo.mkdir()
     rows = [
@@ -195,5 +195,29 @@ def test_read_curve_of_features_and_ppo_runs(tmp_path):
     hist = [{"queries": 8, "rollout/return": 0.2}, {"queries": 6, "rollout/return": 0.25}]
     (ppo / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in hist))
     assert read_curve(ppo) == ("LM ppo", [(8.0, 0.2), (14.0, 0.25)])
+    grpo = tmp_path / "grpo"
+    for step, logs in ((4, hist[:1]), (8, hist)):  # the newest checkpoint holds every step's logs
+        (grpo / f"checkpoint-{step}").mkdir(parents=True)
+        state = {
+            "train_batch_size": 8,
+            "log_history": [
+                {
+                    "rollout/return": r["rollout/return"],
+                    "rollout/decisions_per_episode": r["queries"] / 8,
+                    "throughput/decisions_per_hour": 100.0 * len(logs),
+                    "throughput/memo_hit_rate": 0.5,
+                }
+                for r in logs
+            ]
+            + [{"train_runtime": 1.0}],
+        }
+        (grpo / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps(state))
+    assert read_curve(grpo) == ("LM grpo", [(8.0, 0.2), (14.0, 0.25)])
+    assert read_throughput(grpo) == {
+        "dir": str(grpo),
+        "decisions": 14,
+        "decisions_per_hour": 200.0,
+        "memo_hit_rate": 0.5,
+    }
     with pytest.raises(AdactxError, match="curve.jsonl"):
         read_curve(tmp_path)
