@@ -265,3 +265,28 @@ if [ "$STEP" = squality-l0-1024 ]; then
   $ADACTX eval --data squality:dev "${SUMMARY_EVAL[@]}" --threads 1 --workers 2 --out runs/squality-test/select-dev \
     --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(printf 'learned:%s/policy,' $R-l0.02 $R-l0 $R-l0.05)learned:$R-l0-1024/policy"
 fi
+
+# Sitting 9: the closed-loop LM arm (TRL GRPO) trained past a throughput run, on the 64 mixed:train examples of
+# STEP=features64, and scored in sitting 3's n = 200 experiment. The machine's earlier runs and memo were
+# gone, so sitting 3's fixed settings and oracle were re-run (STEP=test200 without the feature policy, one
+# worker) beside the training (one core each); then the GRPO policy was added to that run.
+#   STEP=grpo64          TRL GRPO at λ = 0.02 on 64 mixed:train examples (configs/grpo_mixed1k64_l002.toml)
+#   STEP=grpo-test200    sitting 3's eval with the GRPO policy added (computes only what is missing)
+#   STEP=grpo-targets    the targets, the GRPO learning curve and the figures
+GRPO64=runs/grpo1k64-l0.02
+if [ "$STEP" = grpo64 ]; then
+  /usr/bin/time -f "grpo: %U s user, %S s system, %e s wall" $ADACTX train grpo --config configs/grpo_mixed1k64_l002.toml \
+    --max_steps "${MAX_STEPS:-48}"
+fi
+if [ "$STEP" = grpo-test200 ]; then
+  $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
+    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers "${WORKERS:-2}" \
+    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,learned:$GRPO64/policy,oracle" --out "$OUT200"
+fi
+if [ "$STEP" = grpo-targets ]; then
+  $PY scripts/policy_targets.py "$OUT200" --train $GRPO64 --json "$OUT200/targets.json"
+  $PY scripts/policy_targets.py "$OUT200" --fixed-among full,first-,topk- --json "$OUT200/targets_asked_families.json"
+  $PY scripts/learning_curves.py $GRPO64 --out docs/figures/policy_learning_curves_grpo64.png
+  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT200'))"
+  for fig in pareto learned_actions; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_grpo_test200_$fig.png"; done
+fi
