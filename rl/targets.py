@@ -186,14 +186,12 @@ def read_throughput(train_dir: str | Path) -> dict:
             "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
             "memo_hit_rate": last.get("throughput/memo_hit_rate"),
         }
-    state = None if path.is_file() else _newest_trainer_state(Path(train_dir))
-    if state is not None:  # train grpo
-        rows = [r for r in state.get("log_history", []) if "rollout/decisions_per_episode" in r]
-        episodes = int(state.get("train_batch_size") or 0)
-        last = rows[-1] if rows else {}
+    steps = None if path.is_file() else _grpo_steps(Path(train_dir))
+    if steps is not None:  # train grpo
+        decisions, last = steps[-1] if steps else (0.0, {})
         return {
             "dir": str(train_dir),
-            "decisions": round(sum(float(r["rollout/decisions_per_episode"]) * episodes for r in rows)),
+            "decisions": round(decisions),
             "decisions_per_hour": last.get("throughput/decisions_per_hour", float("nan")),
             "memo_hit_rate": last.get("throughput/memo_hit_rate"),
         }
@@ -236,28 +234,31 @@ def read_curve(run: Path) -> tuple[str, list[tuple[float, float]]]:
             if PPO_KEY in r:
                 points.append((float(decisions), float(r[PPO_KEY])))
         return f"LM {run.name}", points
-    state = _newest_trainer_state(run)
-    if state is not None:  # train grpo: its per-step rollout metrics, logged through the HF Trainer
-        points, decisions = [], 0.0
-        episodes = int(state.get("train_batch_size") or 0)  # episodes per GRPO step
-        for r in state.get("log_history", []):
-            if PPO_KEY in r and "rollout/decisions_per_episode" in r:
-                decisions += float(r["rollout/decisions_per_episode"]) * episodes
-                points.append((decisions, float(r[PPO_KEY])))
-        return f"LM {run.name}", points
+    steps = _grpo_steps(run)
+    if steps is not None:
+        return f"LM {run.name}", [(decisions, float(r[PPO_KEY])) for decisions, r in steps if PPO_KEY in r]
     raise AdactxError(
         f"{run}: neither curve.jsonl (train features), history.jsonl (train ppo) nor checkpoint-N (train grpo)"
     )
 
 
-def _newest_trainer_state(run: Path) -> dict | None:
-    """The log history the newest ``checkpoint-N`` holds (it carries every earlier step's logs too)."""
-    steps = sorted(
-        (int(p.name.split("-")[1]), p / "trainer_state.json")
-        for p in run.glob("checkpoint-*")
-        if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()
-    )
-    return read_json(steps[-1][1]) if steps else None
+def _grpo_steps(run: Path) -> list[tuple[float, dict]] | None:
+    """A ``train grpo`` run's per-step rollout metrics, logged through the HF Trainer, as (decisions trained
+    on so far, that step's log), from the newest ``checkpoint-N`` (it carries every earlier step's logs
+    too); None when the directory holds no checkpoint."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(run)) if run.is_dir() else None
+    if last is None or not (Path(last) / "trainer_state.json").is_file():
+        return None
+    state = read_json(Path(last) / "trainer_state.json")
+    episodes = int(state.get("train_batch_size") or 0)  # episodes per GRPO step
+    steps, decisions = [], 0.0
+    for r in state.get("log_history", []):
+        if "rollout/decisions_per_episode" in r:
+            decisions += float(r["rollout/decisions_per_episode"]) * episodes
+            steps.append((decisions, r))
+    return steps
 
 
 def policy_targets(

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from adactx.rl.features import FeaturePolicy
 from adactx.rl.features_config import FeatureTrainConfig
+from adactx.rl.safe_io import read_json
 
 from adactx.errors import AdactxError
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise AdactxError(
                     f"{config}: not found (is {run} an `adactx train features` output directory?)"
                 )
-            configs[run] = FeatureTrainConfig.from_dict(json.loads(config.read_text()))
+            configs[run] = FeatureTrainConfig.from_dict(read_json(config))
         observations = {}
         for run, cfg in configs.items():
             key = json.dumps(
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"{run.name} {directory.name}: {describe(FeaturePolicy.load(directory), observations[key])}"
                     )
-    except (AdactxError, json.JSONDecodeError) as exc:
+    except AdactxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -108,10 +108,11 @@ fi
 # fixed setting is chosen among full, first-512, topk-1, topk-2, refine-1, refine-2, refine-3.
 OUT200=${OUT200:-runs/mixed1k-test200}
 LEARNED200=${LEARNED200:-learned:runs/features1k64-l0.02/policy}
+FIXED200=full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold
+EVAL200=(--data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6
+         --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --out "$OUT200")
 if [ "$STEP" = test200 ]; then
-  $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
-    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 \
-    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,$LEARNED200,oracle" --out "$OUT200"
+  $ADACTX eval "${EVAL200[@]}" --workers 2 --policies "$FIXED200,$LEARNED200,oracle"
 fi
 if [ "$STEP" = targets200 ]; then
   $PY scripts/policy_targets.py "$OUT200" --train runs/features1k64-l0.02 --json "$OUT200/targets.json"
@@ -279,9 +280,7 @@ if [ "$STEP" = grpo64 ]; then
     --max_steps "${MAX_STEPS:-48}"
 fi
 if [ "$STEP" = grpo-test200 ]; then
-  $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
-    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers "${WORKERS:-2}" \
-    --policies "full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold,learned:$GRPO64/policy,oracle" --out "$OUT200"
+  $ADACTX eval "${EVAL200[@]}" --workers "${WORKERS:-2}" --policies "$FIXED200,learned:$GRPO64/policy,oracle"
 fi
 if [ "$STEP" = grpo-targets ]; then
   $PY scripts/policy_targets.py "$OUT200" --train $GRPO64 --json "$OUT200/targets.json"
