@@ -34,8 +34,9 @@ if [ "${PASS:-sweep}" != main ]; then  # PASS=main: the first pass only
 fi
 
 # 1. mixed long-context suite (facts in real text, 1-3k-token documents, short answers): QA F1, then
-#    the same outcomes scored by `contains`; settings chosen on val, reported on test (as run in sitting 8:
-#    PASS=main, with --threads 1 --workers 2 added; the sweep pass not run)
+#    the same outcomes scored by `contains`; settings chosen on val, reported on test (as run: sitting 8
+#    PASS=main; sitting 10 the sweep pass from an empty cache and run directory, so the first pass's
+#    policies were recomputed with it; both with --threads 1 --workers 2 added)
 MIXED=(--data mixed:test --select-on val --budget 3072 --max-steps 6 --answer-tokens 12 --policies $POLICIES
        --lambda 0,0.02,0.05 --sensitivity --out runs/mixed-test)
 $ADACTX eval "${MIXED[@]}" --n "$N_MIXED"
