@@ -23,7 +23,7 @@
 #   STEP=ppo        the LM policy (TRL PPO, SmolLM2 + LoRA) at λ = 0.02, a short run (throughput)
 #   STEP=warm       (optional) a learned policy on mixed:test into a scratch dir, to warm the shared memo
 #   STEP=learned    the learned policies on mixed:val (choice among candidates) and mixed:test (the report)
-#   STEP=targets    print the targets (scripts/policy_targets.py) and draw the figures
+#   STEP=targets    print the targets (scripts/policy_targets.py) and copy the figures (adactx eval draws them)
 #
 # Sitting 3 (the report at the issue's n; see docs/results.md):
 #   STEP=test200    fixed settings incl. refine-K, threshold, the 1,024-decision feature policy and the
@@ -85,7 +85,6 @@ if [ "$STEP" = targets ] || [ "$STEP" = all ]; then
   done
   $PY scripts/policy_targets.py "$OUT" --train "${TRAIN[@]}" --json "$OUT/targets.json"
   $PY scripts/learning_curves.py "${TRAIN[@]}" --out docs/figures/policy_learning_curves.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$OUT/figures/$fig.png" "docs/figures/policy_mixed1k_$fig.png"; done
   cp "$OUT/figures/decisions_learned_runs_features1k16-l0.02_policy.png" docs/figures/policy_mixed1k_decisions_learned.png
 fi
@@ -119,7 +118,6 @@ if [ "$STEP" = targets200 ]; then
   # the same against the issue's fixed families only (full, first-L, topk-K), chosen again on val
   $PY scripts/policy_targets.py "$OUT200" --fixed-among full,first-,topk- --json "$OUT200/targets_asked_families.json"
   $PY scripts/learning_curves.py runs/features1k64-l0.02 --out docs/figures/policy_learning_curves_64.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT200'))"
   for fig in pareto learned_actions context_sizes; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_test200_$fig.png"; done
 fi
 # As run: STEP=grpo was stopped after its step-4 checkpoint (it shared the CPU with STEP=test200), then
@@ -197,7 +195,6 @@ if [ "$STEP" = sft-targets ]; then
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
   # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
   $PY scripts/learning_curves.py "${SFT_LAMBDA_RUNS[@]}" --out docs/figures/policy_learning_curves_sft.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$SFT_OUT'))"
   for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
   cp "$SFT_OUT/figures/decisions_learned_${SFT_RUN//\//_}_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
 fi
@@ -234,7 +231,6 @@ summary_task_steps() {
       $PY scripts/policy_targets.py "$out" --train "${runs[@]}" --json "$out/targets.json"
       $PY scripts/policy_targets.py "$out" --against none --json "$out/targets_against_none.json"
       $PY scripts/learning_curves.py "${runs[@]}" --out "docs/figures/policy_learning_curves_$task.png"
-      $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$out'))"
       for fig in pareto learned_actions context_sizes decisions_threshold; do
         cp "$out/figures/$fig.png" "docs/figures/eval_${task}_$fig.png"
       done ;;
@@ -286,6 +282,5 @@ if [ "$STEP" = grpo-targets ]; then
   $PY scripts/policy_targets.py "$OUT200" --train $GRPO64 --json "$OUT200/targets.json"
   $PY scripts/policy_targets.py "$OUT200" --fixed-among full,first-,topk- --json "$OUT200/targets_asked_families.json"
   $PY scripts/learning_curves.py $GRPO64 --out docs/figures/policy_learning_curves_grpo64.png
-  $PY -c "from adactx.rl.plots import draw_all; print(draw_all('$OUT200'))"
   for fig in pareto learned_actions; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_grpo_test200_$fig.png"; done
 fi
