@@ -72,15 +72,16 @@ def rewards_of(table: dict, label: str, lam: float, budget: int) -> np.ndarray:
     return np.array([reward_of(table[e][label], rcfg, budget) for e in sorted(table)], dtype=float)
 
 
-def oracle_rewards(table: dict, lam: float, budget: int) -> np.ndarray:
-    """Per example the hindsight best reward over every non-learned label (the ceiling)."""
+def oracle_rewards(table: dict, labels: list[str], lam: float, budget: int) -> np.ndarray:
+    """Per example the hindsight best reward over ``labels`` (the ceiling: ``_ceiling_labels``, never a
+    learned policy nor a reader-sensitivity condition such as ``gold``, which no policy can play)."""
     from adactx.rl.oracle import oracle_choice, reward_of
     from adactx.rl.rewards import RewardConfig
 
     rcfg = RewardConfig(lam=lam)
     out = []
     for e in sorted(table):
-        cands = {k: v for k, v in table[e].items() if not k.startswith(LEARNED)}
+        cands = {k: table[e][k] for k in labels}
         out.append(reward_of(oracle_choice(cands, rcfg, budget)[1], rcfg, budget))
     return np.array(out, dtype=float)
 
@@ -133,13 +134,14 @@ def lambda_target(cfg, val: list[dict], report: list[dict], lam: float, selectio
         return {"lambda": lam, "missing": "no learned policy trained for this λ in the run"}
     learned, how = choose_learned(candidates, val, lam, cfg.budget)
     fixed = selection.best_fixed_at.get(f"{lam:g}", selection.best_fixed)
-    table = complete_table(report, [*_ceiling_labels(cfg), learned])
+    ceiling = _ceiling_labels(cfg)
+    table = complete_table(report, [*ceiling, learned])
     if not table:
         return {"lambda": lam, "missing": f"no report example has {learned} and every baseline yet"}
     ids = sorted(table)
     clusters = [table[e][fixed].get("doc_id") or e for e in ids]
     lr, fr = rewards_of(table, learned, lam, cfg.budget), rewards_of(table, fixed, lam, cfg.budget)
-    orc = oracle_rewards(table, lam, cfg.budget)
+    orc = oracle_rewards(table, ceiling, lam, cfg.budget)
     boot = {"n_boot": cfg.n_boot, "seed": cfg.seed, "clusters": clusters}
     diff, share = paired_difference(lr, fr, **boot), gap_closed(lr, fr, orc, **boot)
 

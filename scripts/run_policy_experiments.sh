@@ -284,3 +284,37 @@ if [ "$STEP" = grpo-targets ]; then
   $PY scripts/learning_curves.py $GRPO64 --out docs/figures/policy_learning_curves_grpo64.png
   for fig in pareto learned_actions; do cp "$OUT200/figures/$fig.png" "docs/figures/policy_grpo_test200_$fig.png"; done
 fi
+
+# Sitting 11: the feature policy on the whole mixed suite (1-3k-token documents, as scripts/run_evals.sh
+# step 1 evaluates it; every learned run before saw 1k-token documents only), scored in that run's
+# protocol: mixed:test n = 200, settings chosen on mixed:val n = 200, budget 3072, 6 steps, 12-token
+# answers, the oracle's tree of retrieve-2 / extend-1024 at depth 2. runs/mixed-policies starts as a copy
+# of runs/mixed-test (its records are kept; only what is missing is computed) and adds the fixed refine-K
+# settings (the pattern every learned policy so far found) and the learned policies. As run (one core each):
+# STEP=mixed-features' λ = 0.02 and λ = 0 runs beside LEARNED_MIXED= STEP=mixed-policies (refine-K only); then
+# its λ = 0.05 run beside WORKERS=2 LEARNED_MIXED=<the λ = 0.02 and 0 policies> STEP=mixed-policies; then
+# WORKERS=2 STEP=mixed-policies (all three) and STEP=mixed-policies-targets.
+#   STEP=mixed-features         the feature policy at λ = 0.02, 0, 0.05 on 64 mixed:train examples (1,024 decisions)
+#   STEP=mixed-policies         runs/mixed-test's policies + refine-1/2/3 (+ the learned policies in LEARNED_MIXED)
+#   STEP=mixed-policies-targets the targets (against every fixed setting, and against the issue's families)
+R64=runs/features64
+LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy}
+if [ "$STEP" = mixed-features ]; then
+  $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress
+  for lam in 0 0.05; do
+    $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --reward.lam $lam \
+      --output_dir $R64-l$lam
+  done
+fi
+if [ "$STEP" = mixed-policies ]; then
+  [ -d runs/mixed-policies ] || { mkdir -p runs/mixed-policies && cp -r runs/mixed-test/{config.json,records.jsonl,select-val} runs/mixed-policies/; }
+  $ADACTX eval --data mixed:test --select-on val --budget 3072 --max-steps 6 --answer-tokens 12 --lambda 0,0.02,0.05 \
+    --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-policies \
+    --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
+fi
+if [ "$STEP" = mixed-policies-targets ]; then
+  $PY scripts/policy_targets.py runs/mixed-policies --train $R64-l0.02 $R64-l0 $R64-l0.05 --json runs/mixed-policies/targets.json
+  $PY scripts/policy_targets.py runs/mixed-policies --fixed-among full,first-,topk- --json runs/mixed-policies/targets_asked_families.json
+  $PY scripts/learning_curves.py $R64-l0.02 $R64-l0 $R64-l0.05 --out docs/figures/policy_learning_curves_mixed64.png
+  for fig in pareto learned_actions context_sizes; do cp "runs/mixed-policies/figures/$fig.png" "docs/figures/policy_mixed_$fig.png"; done
+fi

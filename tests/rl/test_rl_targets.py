@@ -107,6 +107,20 @@ def test_targets_choose_on_val_and_compute_diff_and_gap(run):
     assert row["learned_tokens"] == 500 and row["fixed_tokens"] == 500
 
 
+def test_the_ceiling_leaves_out_reader_sensitivity_conditions(run):
+    # an eval run with --sensitivity stores a "gold" record per example (the gold evidence as context);
+    # no policy can play it, so it must not raise the oracle (sitting 6's QMSum run had it)
+    out, _ = run
+    before = policy_targets(out)["rows"][0]
+    write_records(out.parent / "gold", {"gold": [(1.0, 10)] * 4}, {"gold": "gold"}, "test")
+    with (out / "records.jsonl").open("a") as fh:
+        fh.write((out.parent / "gold" / "records.jsonl").read_text())
+    after = policy_targets(out)["rows"][0]
+    assert after["oracle_reward"] == pytest.approx(before["oracle_reward"])
+    assert before["oracle_reward"] < 0.5  # counting gold (1 − 0.02 · 0.01 on every example) would give 0.9998
+    assert after["gap_closed"][0] == pytest.approx(before["gap_closed"][0])
+
+
 def test_fixed_among_chooses_again_on_val_within_the_named_families(run):
     out, labels = run
     # on val at λ = 0.02: full 0.5 − 0.02 = 0.48 beats topk-2 0.2 − 0.01 = 0.19; the run's selection says topk-2
