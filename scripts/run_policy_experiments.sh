@@ -298,13 +298,23 @@ fi
 #   STEP=mixed-policies         runs/mixed-test's policies + refine-1/2/3 (+ the learned policies in LEARNED_MIXED)
 #   STEP=mixed-policies-targets the targets (against every fixed setting, and against the issue's families)
 R64=runs/features64
-LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy}
+LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy}
 if [ "$STEP" = mixed-features ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress
   for lam in 0 0.05; do
     $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --reward.lam $lam \
       --output_dir $R64-l$lam
   done
+fi
+#   STEP=mixed-ablations  the reward ablations (sitting 5's, on the whole suite): cost = FLOPs at 0.07 per TFLOP
+#                         (≈ λ = 0.02 per 1k tokens here: full computes 2,067 tokens for 0.610 TFLOPs), and a
+#                         hard budget of 600 tokens computed instead of a price; as run, side by side, then
+#                         WORKERS=2 STEP=mixed-policies with all five learned policies
+if [ "$STEP" = mixed-ablations ]; then
+  $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --reward.cost flops \
+    --reward.cost_scale 1e12 --reward.lam 0.07 --output_dir $R64-flops0.07
+  $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --reward.variant hard_budget \
+    --reward.hard_budget 0.6 --output_dir $R64-hb0.6
 fi
 if [ "$STEP" = mixed-policies ]; then
   [ -d runs/mixed-policies ] || { mkdir -p runs/mixed-policies && cp -r runs/mixed-test/{config.json,records.jsonl,select-val} runs/mixed-policies/; }
