@@ -298,7 +298,7 @@ fi
 #   STEP=mixed-policies         runs/mixed-test's policies + refine-1/2/3 (+ the learned policies in LEARNED_MIXED)
 #   STEP=mixed-policies-targets the targets (against every fixed setting, and against the issue's families)
 R64=runs/features64
-LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy}
+LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy,learned:$R64-l0.02-seed1/policy,learned:$R64-l0.02-2048/policy,learned:runs/ppo64-l0.02/policy}
 if [ "$STEP" = mixed-features ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress
   for lam in 0 0.05; do
@@ -316,6 +316,27 @@ if [ "$STEP" = mixed-ablations ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --reward.variant hard_budget \
     --reward.hard_budget 0.6 --output_dir $R64-hb0.6
 fi
+# Sitting 12: three more λ = 0.02 candidates, chosen among on val with the first (policy_targets.py takes each
+# λ's best learned policy on val): the feature policy with seed 1 (other training examples and initialization;
+# started in sitting 11, resumed from its step-256 checkpoint), the seed-0 run trained on to 2,048 decisions,
+# and the TRL PPO arm (SmolLM2-135M + LoRA, one PPO sample per decision) on the feature policy's 64 training
+# examples, stopped by the clock and saved from its last checkpoint (ITERATIONS = the checkpoint's). As run:
+# seed 1 beside PPO; the policies so far with STEP=mixed-policies beside PPO (with two workers while it was
+# stopped); STEP=mixed-2048 and its STEP=mixed-policies beside PPO; then PPO saved and WORKERS=2 STEP=mixed-policies.
+#   STEP=mixed-seed1  the λ = 0.02 feature policy, seed 1
+#   STEP=mixed-2048   the λ = 0.02 feature policy trained on to 2,048 decisions (a copy of its run, resumed at 1,024)
+#   STEP=mixed-ppo    TRL PPO at λ = 0.02 (configs/ppo_mixed64_l002.toml; ITERATIONS= to stop early)
+if [ "$STEP" = mixed-seed1 ]; then
+  $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --seed 1 --output_dir $R64-l0.02-seed1
+fi
+if [ "$STEP" = mixed-2048 ]; then
+  [ -d $R64-l0.02-2048 ] || { cp -r $R64-l0.02 $R64-l0.02-2048 && rm -rf $R64-l0.02-2048/policy; }
+  $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --total_timesteps 2048 \
+    --output_dir $R64-l0.02-2048
+fi
+if [ "$STEP" = mixed-ppo ]; then
+  $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress ${ITERATIONS:+--iterations $ITERATIONS}
+fi
 if [ "$STEP" = mixed-policies ]; then
   [ -d runs/mixed-policies ] || { mkdir -p runs/mixed-policies && cp -r runs/mixed-test/{config.json,records.jsonl,select-val} runs/mixed-policies/; }
   $ADACTX eval --data mixed:test --select-on val --budget 3072 --max-steps 6 --answer-tokens 12 --lambda 0,0.02,0.05 \
@@ -323,8 +344,10 @@ if [ "$STEP" = mixed-policies ]; then
     --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
 fi
 if [ "$STEP" = mixed-policies-targets ]; then
-  $PY scripts/policy_targets.py runs/mixed-policies --train $R64-l0.02 $R64-l0 $R64-l0.05 --json runs/mixed-policies/targets.json
+  $PY scripts/policy_targets.py runs/mixed-policies --train $R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 \
+    runs/ppo64-l0.02 --json runs/mixed-policies/targets.json
   $PY scripts/policy_targets.py runs/mixed-policies --fixed-among full,first-,topk- --json runs/mixed-policies/targets_asked_families.json
-  $PY scripts/learning_curves.py $R64-l0.02 $R64-l0 $R64-l0.05 --out docs/figures/policy_learning_curves_mixed64.png
+  $PY scripts/learning_curves.py $R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 \
+    runs/ppo64-l0.02 --out docs/figures/policy_learning_curves_mixed64.png
   for fig in pareto learned_actions context_sizes; do cp "runs/mixed-policies/figures/$fig.png" "docs/figures/policy_mixed_$fig.png"; done
 fi
