@@ -343,11 +343,10 @@ if [ "$STEP" = mixed-policies ]; then
     --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-policies \
     --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
 fi
+TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02"  # token-priced runs
 if [ "$STEP" = mixed-policies-targets ]; then
-  $PY scripts/policy_targets.py runs/mixed-policies --train $R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 \
-    runs/ppo64-l0.02 --json runs/mixed-policies/targets.json
+  $PY scripts/policy_targets.py runs/mixed-policies --train $TRAINED_MIXED --json runs/mixed-policies/targets.json
   $PY scripts/policy_targets.py runs/mixed-policies --fixed-among full,first-,topk- --json runs/mixed-policies/targets_asked_families.json
-  $PY scripts/learning_curves.py $R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 \
-    runs/ppo64-l0.02 --out docs/figures/policy_learning_curves_mixed64.png
+  $PY scripts/learning_curves.py $TRAINED_MIXED --out docs/figures/policy_learning_curves_mixed64.png
   for fig in pareto learned_actions context_sizes; do cp "runs/mixed-policies/figures/$fig.png" "docs/figures/policy_mixed_$fig.png"; done
 fi
