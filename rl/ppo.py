@@ -11,15 +11,19 @@ the environment replays the decisions that led to the query, runs the response's
 current policy finish the episode greedily; the score is the return from that decision on (its step cost,
 the continuation's costs and the final task score, minus the penalty of an unparseable response).
 
-TRL pieces: policy = ``PeftModel`` (LoRA) passed with ``peft_config=None``, so the reference is the same
-model with the adapter disabled; value model = a sequence-classification head on the base; one AdamW with
-two learning rates carried across iterations (``optimizers=(opt, None)``, constant schedule); CPU, fp32.
+TRL pieces: policy = ``PeftModel`` (LoRA) passed with ``peft_config=None``; the KL reference is a frozen,
+merged copy of the policy as PPO starts (after the format warm-up, which trains the same adapter;
+``kl_reference = "base"``: TRL's default under PEFT, the same model with the adapter disabled); value
+model = a sequence-classification head on the base; one AdamW with two learning rates carried across
+iterations (``optimizers=(opt, None)``, constant schedule); CPU, fp32.
 TensorBoard through ``report_to`` under ``logging_dir`` (default ``out/runs``; TRL's metrics plus rollout return, action shares, tokens per episode,
-decisions per hour, memo hit rate); ``out/checkpoint`` after every iteration (atomic; resumes).
+decisions per hour, memo hit rate); ``out/history.jsonl`` also keeps TRL's per-iteration KL, score, value loss
+and entropy; ``out/checkpoint`` after every iteration (atomic; resumes).
 """
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import random
@@ -199,7 +203,8 @@ def _trainer_class():
     return ContextPPOTrainer
 
 
-def _make_trainer(cfg, parts, reward_model, optimizer, queries: list[list[int]], step_offset: int, extra: dict):
+def _make_trainer(cfg, parts, reward_model, reference, optimizer, queries: list[list[int]], step_offset: int,
+                  extra: dict):
     from datasets import Dataset
     from transformers.trainer_callback import PrinterCallback
 
@@ -207,7 +212,7 @@ def _make_trainer(cfg, parts, reward_model, optimizer, queries: list[list[int]],
         args=_ppo_args(cfg, len(queries)),
         processing_class=parts.tokenizer,
         model=parts.policy,
-        ref_model=None,
+        ref_model=reference,
         reward_model=reward_model,
         train_dataset=Dataset.from_dict({"input_ids": queries}),
         value_model=parts.value_model,
@@ -284,6 +289,48 @@ def rollout_metrics(episodes: list[Episode], trained: list[Episode], meter: Thro
     return metrics
 
 
+TRL_METRICS = {"objective/kl": "ppo/kl", "objective/non_score_reward": "ppo/kl_term", "objective/scores": "ppo/score",
+               "loss/value_avg": "ppo/value_loss", "policy/entropy_avg": "ppo/entropy"}
+
+
+def trl_metrics(log_history: list[dict]) -> dict:
+    """The iteration's mean of TRL's KL (nats per response), KL term, score, value loss and entropy."""
+    out = {}
+    for key, name in TRL_METRICS.items():
+        values = [row[key] for row in log_history if key in row]
+        if values:
+            out[name] = sum(values) / len(values)
+    return out
+
+
+def kl_reference(cfg: PPOTrainConfig, policy, ckpt: Checkpoints, start: int):
+    """(reference model or None, its adapter tensors or None): what PPO's KL penalty is measured against.
+
+    ``kl_reference = "start"`` with a format warm-up: a frozen copy of the policy as PPO starts, the adapter
+    merged in (the warm-up trains the same adapter, so the adapter-free base would charge PPO for the
+    warm-up from its first batch); its tensors go into every checkpoint, so a resumed run keeps the same
+    reference. Otherwise None: TRL disables the adapter (the base, equal to the start without a warm-up)."""
+    if cfg.kl_reference == "base" or cfg.format_warmup_steps == 0:
+        return None, None
+    if start == 0:
+        tensors = {n: p.detach().clone() for n, p in policy.named_parameters() if p.requires_grad}
+    else:
+        from safetensors.torch import load_file
+
+        path = ckpt.latest() / "reference.safetensors"
+        if not path.is_file():
+            raise AdactxError(f"{path}: missing (the checkpoint predates kl_reference = 'start'); "
+                              "resume it with --kl_reference base")
+        tensors = load_file(str(path))
+    reference = copy.deepcopy(policy)
+    params = dict(reference.named_parameters())
+    for name, tensor in tensors.items():
+        params[name].data.copy_(tensor)
+    reference = reference.merge_and_unload().eval()
+    reference.requires_grad_(False)
+    return reference, tensors
+
+
 def _resume(ckpt: Checkpoints, parts: PPOParts, optimizer) -> tuple[int, int]:
     path = ckpt.latest()
     if path is None:
@@ -296,11 +343,16 @@ def _resume(ckpt: Checkpoints, parts: PPOParts, optimizer) -> tuple[int, int]:
     return state["iteration"], state["global_step"]
 
 
-def _save(ckpt: Checkpoints, parts: PPOParts, optimizer, iteration: int, global_step: int) -> None:
+def _save(ckpt: Checkpoints, parts: PPOParts, optimizer, iteration: int, global_step: int,
+          reference: dict | None) -> None:
     def fill(tmp):
         save_trainable(parts.policy, tmp / "policy.safetensors")
         save_trainable(parts.value_model, tmp / "value.safetensors")
         save_optimizer(optimizer, tmp / "optimizer.pt")
+        if reference is not None:
+            from safetensors.torch import save_file
+
+            save_file({n: t.contiguous() for n, t in reference.items()}, str(tmp / "reference.safetensors"))
 
     ckpt.write(fill, {"iteration": iteration, "global_step": global_step})
 
@@ -320,6 +372,7 @@ def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool
         loss = warm_up_if_asked(cfg, parts.policy, parts.tokenizer, parts.pool, parts.examples)
         if loss is not None:
             echo(f"format warm-up: {cfg.format_warmup_steps} steps, last loss {loss:.3f}")
+    reference, reference_tensors = kl_reference(cfg, parts.policy, ckpt, start)
     live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "ppo", multi_turn=False))
     returns = DecisionReturns(parts.pool, parts.tokenizer, live.respond, cfg.grammar, cfg.invalid_penalty)
     reward_model = env_return_reward(returns, parts.tokenizer.pad_token_id)
@@ -328,14 +381,15 @@ def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool
         torch.manual_seed(cfg.seed * 7919 + it)
         episodes, queries = rollout_queries(cfg, parts, returns, live, it)
         extra = rollout_metrics(episodes, [], meter, parts.memo_stats)
-        trainer = _make_trainer(cfg, parts, reward_model, optimizer, queries, global_step, extra)
+        trainer = _make_trainer(cfg, parts, reward_model, reference, optimizer, queries, global_step, extra)
         trainer.train()
         global_step += trainer.state.global_step
         meter.add(len(queries))
         row = {"iteration": it, "global_step": global_step, "queries": len(queries),
-               **rollout_metrics(episodes, returns.played, meter, parts.memo_stats)}
+               **rollout_metrics(episodes, returns.played, meter, parts.memo_stats),
+               **trl_metrics(trainer.state.log_history)}
         ckpt.append(row)
-        _save(ckpt, parts, optimizer, it + 1, global_step)
+        _save(ckpt, parts, optimizer, it + 1, global_step, reference_tensors)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(ret=f"{row['rollout/return']:.3f}", dph=f"{row['throughput/decisions_per_hour']:.0f}")
@@ -353,4 +407,5 @@ def _line(row: dict) -> str:
     return f"iteration {row['iteration']}: " + " ".join(parts)
 
 
-__all__ = ["DecisionReturns", "PPOParts", "build_ppo_parts", "build_value_model", "env_return_reward", "train_ppo"]
+__all__ = ["DecisionReturns", "PPOParts", "build_ppo_parts", "build_value_model", "env_return_reward", "kl_reference",
+           "train_ppo", "trl_metrics"]

@@ -107,7 +107,12 @@ class PPOTrainConfig(PolicyTrainConfig):
     per_device_train_batch_size: int = field(default=8, metadata={"help": "decisions per PPO batch"})
     num_ppo_epochs: int = field(default=2, metadata={"help": "PPO epochs over each batch"})
     num_mini_batches: int = field(default=1, metadata={"help": "minibatches per PPO batch"})
-    kl_coef: float = field(default=0.05, metadata={"help": "KL penalty against the adapter-free reference"})
+    kl_coef: float = field(default=0.05, metadata={"help": "KL penalty against the reference (kl_reference)"})
+    kl_reference: str = field(
+        default="start",
+        metadata={"help": "KL reference: start (the policy as PPO starts, after the format warm-up) | "
+                          "base (the adapter-free base, TRL's default under PEFT)"},
+    )
     value_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of the value head"})
     train_value_backbone: bool = field(default=False, metadata={"help": "also train the value model's backbone"})
     value_layers: int | None = field(
@@ -124,6 +129,8 @@ class PPOTrainConfig(PolicyTrainConfig):
             require_positive(self, "value_layers")
         if self.kl_coef < 0:
             raise AdactxError(f"PPOTrainConfig.kl_coef: must be >= 0, got {self.kl_coef}")
+        if self.kl_reference not in ("start", "base"):
+            raise AdactxError(f"PPOTrainConfig.kl_reference: 'start' or 'base', got {self.kl_reference!r}")
 
 
 @accept_renamed

@@ -325,7 +325,9 @@ fi
 # stopped); STEP=mixed-2048 and its STEP=mixed-policies beside PPO; then PPO saved and WORKERS=2 STEP=mixed-policies.
 #   STEP=mixed-seed1  the λ = 0.02 feature policy, seed 1
 #   STEP=mixed-2048   the λ = 0.02 feature policy trained on to 2,048 decisions (a copy of its run, resumed at 1,024)
-#   STEP=mixed-ppo    TRL PPO at λ = 0.02 (configs/ppo_mixed64_l002.toml; ITERATIONS= to stop early)
+#   STEP=mixed-ppo    TRL PPO at λ = 0.02 (configs/ppo_mixed64_l002.toml; ITERATIONS= to stop early),
+#                     KL against the policy after its warm-up (sitting 13; runs/ppo64-l0.02-start)
+#   STEP=mixed-ppo-base  the same with sitting 12's KL reference, the adapter-free base (runs/ppo64-l0.02)
 if [ "$STEP" = mixed-seed1 ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --seed 1 --output_dir $R64-l0.02-seed1
 fi
@@ -336,6 +338,10 @@ if [ "$STEP" = mixed-2048 ]; then
 fi
 if [ "$STEP" = mixed-ppo ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress ${ITERATIONS:+--iterations $ITERATIONS}
+fi
+if [ "$STEP" = mixed-ppo-base ]; then
+  $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --kl_reference base \
+    --output_dir runs/ppo64-l0.02 ${ITERATIONS:+--iterations $ITERATIONS}
 fi
 if [ "$STEP" = mixed-policies ]; then
   [ -d runs/mixed-policies ] || { mkdir -p runs/mixed-policies && cp -r runs/mixed-test/{config.json,records.jsonl,select-val} runs/mixed-policies/; }

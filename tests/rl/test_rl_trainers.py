@@ -66,6 +66,33 @@ def test_ppo_learns_to_read_the_cue_and_resumes(tmp_path):
     assert resumed[:6] == history  # the first six came from the checkpointed run, not a rerun
 
 
+def test_ppo_kl_reference_is_the_policy_after_its_format_warm_up(tmp_path):
+    """The warm-up trains PPO's own adapter: against the adapter-free base PPO would pay KL for it from the
+    first batch; against the policy as PPO starts (the default) the first rollout's KL is zero."""
+    from dataclasses import replace
+
+    from adactx.rl.ppo import train_ppo
+
+    torch.set_num_threads(1)
+    common = {"grammar": GRAMMAR, "base_model": "toy", "learning_rate": 5e-3, "iterations": 1,
+              "episodes_per_iteration": 8, "per_device_train_batch_size": 8, "num_ppo_epochs": 1,
+              "max_new_tokens": 2, "format_warmup_steps": 5}
+    start = PPOTrainConfig(output_dir=str(tmp_path / "start"), **common)
+    base = PPOTrainConfig(output_dir=str(tmp_path / "base"), kl_reference="base", **common)
+    kl_start = train_ppo(start, ppo_parts(start), progress=False)["history"][0]["ppo/kl"]
+    kl_base = train_ppo(base, ppo_parts(base), progress=False)["history"][0]["ppo/kl"]
+    assert abs(kl_start) < 1e-3 and kl_base > 0.05, (kl_start, kl_base)
+
+    saved = tmp_path / "start" / "checkpoint" / "reference.safetensors"
+    assert saved.is_file()  # a resumed run measures against the same reference
+    assert len(train_ppo(replace(start, iterations=2), ppo_parts(start), progress=False)["history"]) == 2
+    saved.unlink()
+    with pytest.raises(AdactxError, match="kl_reference base"):
+        train_ppo(replace(start, iterations=3), ppo_parts(start), progress=False)
+    with pytest.raises(AdactxError, match="kl_reference"):
+        PPOTrainConfig(kl_reference="warm")
+
+
 def test_grpo_closed_loop_learns_to_read_the_cue(tmp_path):
     from adactx.rl.grpo import GRPOParts, train_grpo
 
