@@ -298,7 +298,7 @@ fi
 #   STEP=mixed-policies         runs/mixed-test's policies + refine-1/2/3 (+ the learned policies in LEARNED_MIXED)
 #   STEP=mixed-policies-targets the targets (against every fixed setting, and against the issue's families)
 R64=runs/features64
-LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy,learned:$R64-l0.02-seed1/policy,learned:$R64-l0.02-2048/policy,learned:runs/ppo64-l0.02/policy}
+LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy,learned:$R64-l0.02-seed1/policy,learned:$R64-l0.02-2048/policy,learned:runs/ppo64-l0.02/policy,learned:runs/ppo64-l0.02-start/policy,learned:runs/ppo64-l0.05-start/policy}
 if [ "$STEP" = mixed-features ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress
   for lam in 0 0.05; do
@@ -328,6 +328,7 @@ fi
 #   STEP=mixed-ppo    TRL PPO at λ = 0.02 (configs/ppo_mixed64_l002.toml; ITERATIONS= to stop early),
 #                     KL against the policy after its warm-up (sitting 13; runs/ppo64-l0.02-start)
 #   STEP=mixed-ppo-base  the same with sitting 12's KL reference, the adapter-free base (runs/ppo64-l0.02)
+#   STEP=mixed-ppo-l0.05 the same as mixed-ppo at λ = 0.05 (runs/ppo64-l0.05-start)
 if [ "$STEP" = mixed-seed1 ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --seed 1 --output_dir $R64-l0.02-seed1
 fi
@@ -339,6 +340,10 @@ fi
 if [ "$STEP" = mixed-ppo ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress ${ITERATIONS:+--iterations $ITERATIONS}
 fi
+if [ "$STEP" = mixed-ppo-l0.05 ]; then
+  $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --lam 0.05 \
+    --output_dir runs/ppo64-l0.05-start ${ITERATIONS:+--iterations $ITERATIONS}
+fi
 if [ "$STEP" = mixed-ppo-base ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --kl_reference base \
     --output_dir runs/ppo64-l0.02 ${ITERATIONS:+--iterations $ITERATIONS}
@@ -349,7 +354,7 @@ if [ "$STEP" = mixed-policies ]; then
     --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-policies \
     --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
 fi
-TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02"  # token-priced runs
+TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02 runs/ppo64-l0.02-start runs/ppo64-l0.05-start"  # token-priced
 if [ "$STEP" = mixed-policies-targets ]; then
   $PY scripts/policy_targets.py runs/mixed-policies --train $TRAINED_MIXED --json runs/mixed-policies/targets.json
   $PY scripts/policy_targets.py runs/mixed-policies --fixed-among full,first-,topk- --json runs/mixed-policies/targets_asked_families.json
