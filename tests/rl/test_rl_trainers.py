@@ -83,8 +83,15 @@ def test_ppo_kl_reference_is_the_policy_after_its_format_warm_up(tmp_path):
     kl_base = train_ppo(base, ppo_parts(base), progress=False)["history"][0]["ppo/kl"]
     assert abs(kl_start) < 1e-3 and kl_base > 0.05, (kl_start, kl_base)
 
-    saved = tmp_path / "start" / "checkpoint" / "reference.safetensors"
-    assert saved.is_file()  # a resumed run measures against the same reference
+    from adactx.rl.ppo import kl_reference
+    from safetensors.torch import load_file
+
+    ckpt = Checkpoints(tmp_path / "start")
+    saved = ckpt.latest() / "reference.safetensors"
+    reference, trained = load_file(str(saved)), load_file(str(ckpt.latest() / "policy.safetensors"))
+    assert any(not torch.equal(reference[n], trained[n]) for n in reference)  # the policy moved on, not it
+    rebuilt = kl_reference(start, ppo_parts(start).policy, ckpt, 1)[1]  # what a resumed run measures against
+    assert rebuilt.keys() == reference.keys() and all(torch.equal(rebuilt[n], reference[n]) for n in reference)
     assert len(train_ppo(replace(start, iterations=2), ppo_parts(start), progress=False)["history"]) == 2
     saved.unlink()
     with pytest.raises(AdactxError, match="kl_reference base"):
