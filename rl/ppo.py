@@ -45,6 +45,7 @@ from adactx.rl.training import (
     progress_bar,
     save_optimizer,
     save_trainable,
+    trainable_tensors,
     warm_up_if_asked,
 )
 
@@ -312,20 +313,14 @@ def kl_reference(cfg: PPOTrainConfig, policy, ckpt: Checkpoints, start: int):
     reference. Otherwise None: TRL disables the adapter (the base, equal to the start without a warm-up)."""
     if cfg.kl_reference == "base" or cfg.format_warmup_steps == 0:
         return None, None
-    if start == 0:
-        tensors = {n: p.detach().clone() for n, p in policy.named_parameters() if p.requires_grad}
-    else:
-        from safetensors.torch import load_file
-
+    reference = copy.deepcopy(policy)  # the adapter as PPO starts; on resume, as the checkpoint kept it
+    if start > 0:
         path = ckpt.latest() / "reference.safetensors"
         if not path.is_file():
             raise AdactxError(f"{path}: missing (the checkpoint predates kl_reference = 'start'); "
                               "resume it with --kl_reference base")
-        tensors = load_file(str(path))
-    reference = copy.deepcopy(policy)
-    params = dict(reference.named_parameters())
-    for name, tensor in tensors.items():
-        params[name].data.copy_(tensor)
+        load_trainable(reference, path)
+    tensors = trainable_tensors(reference)
     reference = reference.merge_and_unload().eval()
     reference.requires_grad_(False)
     return reference, tensors

@@ -202,12 +202,16 @@ class Checkpoints:
             f.write(json.dumps(row) + "\n")
 
 
+def trainable_tensors(model) -> dict:
+    """The parameters that train (LoRA, value head), by name, detached."""
+    return {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+
 def save_trainable(model, path: Path) -> None:
     """The parameters that train (LoRA, value head) as safetensors."""
     from safetensors.torch import save_file
 
-    tensors = {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad}
-    save_file(tensors, str(path))
+    save_file(trainable_tensors(model), str(path))
 
 
 def load_trainable(model, path: Path) -> None:
@@ -262,5 +266,6 @@ __all__ = [
     "progress_bar",
     "save_optimizer",
     "save_trainable",
+    "trainable_tensors",
     "warm_up_if_asked",
 ]
