@@ -8,8 +8,10 @@ iteration rolls out the current policy (sampling) on ``episodes_per_iteration`` 
 the memoized environment; every decision it met becomes a PPO query (the observation text). TRL's
 ``PPOTrainer`` then samples its own response to each query and scores it with :class:`EnvReturnReward`:
 the environment replays the decisions that led to the query, runs the response's action, and lets the
-current policy finish the episode greedily; the score is the return from that decision on (its step cost,
-the continuation's costs and the final task score, minus the penalty of an unparseable response).
+current policy finish the episode greedily (``decision_return = "answer"``: it answers at once); the score
+is the return from that decision on (its step cost, the continuation's costs and the final task score,
+minus the penalty of an unparseable response), less the state's mean over the grammar's actions when
+``state_baseline`` is set.
 
 TRL pieces: policy = ``PeftModel`` (LoRA) passed with ``peft_config=None``; the KL reference is a frozen,
 merged copy of the policy as PPO starts (after the format warm-up, which trains the same adapter;
@@ -54,13 +56,23 @@ from adactx.errors import AdactxError
 
 # --- the reward TRL calls ---------------------------------------------------------------------------
 class DecisionReturns:
-    """Token ids of (query + response) -> the environment's return from that decision on."""
+    """Token ids of (query + response) -> the environment's return from that decision on.
+
+    ``continuation``: who finishes the episode after the response's action — ``"policy"`` (``respond``,
+    the current policy, greedily) or ``"answer"`` (it answers at once: one step of lookahead, the same for
+    every policy, so a decision is never scored by what a drifting policy would do next). ``baseline``:
+    subtract the state's mean return over the grammar's actions, each played out the same way (a baseline
+    that depends on the state only, so the policy gradient stays unbiased; it takes out how hard the
+    example is, which the 0.13 spread of the task score over examples otherwise puts into every sample).
+    """
 
     def __init__(self, pool: EnvPool, tokenizer, respond: Callable[[list[str]], list[str]],
-                 grammar: tuple[str, ...], penalty: float):
+                 grammar: tuple[str, ...], penalty: float, continuation: str = "policy", baseline: bool = False):
         self.pool, self.tokenizer, self.respond = pool, tokenizer, respond
         self.grammar, self.penalty = grammar, penalty
+        self.continuation, self.baseline = continuation, baseline
         self.states: dict[tuple[int, ...], tuple[int, Any, list[str]]] = {}
+        self.baselines: dict[tuple[int, ...], float] = {}
         self.played: list[Episode] = []  # the episodes PPO's own samples started (action-share metrics)
 
     def register(self, ids: list[int], example_index: int, example: Any, before: list[str]) -> None:
@@ -69,25 +81,46 @@ class DecisionReturns:
 
     def clear(self) -> None:
         self.states.clear()
+        self.baselines.clear()
         self.played.clear()
 
-    def split(self, ids: list[int]) -> tuple[tuple[int, Any, list[str]], list[int]]:
-        """(registered state, response ids): the longest registered prefix is the query."""
+    def split(self, ids: list[int]) -> tuple[tuple[int, ...], list[int]]:
+        """(registered query ids, response ids): the longest registered prefix is the query."""
         for cut in range(len(ids), 0, -1):
-            state = self.states.get(tuple(ids[:cut]))
-            if state is not None:
-                return state, ids[cut:]
+            if tuple(ids[:cut]) in self.states:
+                return tuple(ids[:cut]), ids[cut:]
         raise AdactxError("PPO reward: a query that no rollout registered (the dataset and the reward disagree)")
 
-    def __call__(self, rows: list[list[int]]) -> list[float]:
+    def _play(self, queries: list[tuple[int, ...]], responses: list[str]) -> list[Episode]:
+        after = ["answer"] if self.continuation == "answer" else []
         jobs = []
+        for query, response in zip(queries, responses):
+            index, example, before = self.states[query]
+            jobs.append(Job(index, example, forced=[*before, response, *after], record_from=len(before)))
+        return play(self.pool, jobs, self.respond, self.grammar, self.penalty)
+
+    def state_baselines(self, queries: list[tuple[int, ...]]) -> list[float]:
+        """Each query's mean return over the grammar's actions (computed once per query)."""
+        todo = [q for q in dict.fromkeys(queries) if q not in self.baselines]
+        if todo:
+            episodes = self._play([q for q in todo for _ in self.grammar], [a for _ in todo for a in self.grammar])
+            for k, query in enumerate(todo):
+                group = episodes[k * len(self.grammar):(k + 1) * len(self.grammar)]
+                self.baselines[query] = sum(ep.turns[0].ret for ep in group) / len(group)
+        return [self.baselines[q] for q in queries]
+
+    def __call__(self, rows: list[list[int]]) -> list[float]:
+        queries, responses = [], []
         for ids in rows:
-            (index, example, before), response_ids = self.split(ids)
-            response = self.tokenizer.decode(response_ids, skip_special_tokens=True)
-            jobs.append(Job(index, example, forced=[*before, response], record_from=len(before)))
-        episodes = play(self.pool, jobs, self.respond, self.grammar, self.penalty)
+            query, response_ids = self.split(ids)
+            queries.append(query)
+            responses.append(self.tokenizer.decode(response_ids, skip_special_tokens=True))
+        episodes = self._play(queries, responses)
         self.played.extend(episodes)
-        return [ep.turns[0].ret if ep.turns else 0.0 for ep in episodes]
+        returns = [ep.turns[0].ret if ep.turns else 0.0 for ep in episodes]
+        if self.baseline:
+            returns = [r - b for r, b in zip(returns, self.state_baselines(queries))]
+        return returns
 
 
 def _reward_module(returns: Callable[[list[list[int]]], list[float]], pad_id: int):
@@ -369,7 +402,8 @@ def train_ppo(cfg: PPOTrainConfig, parts: PPOParts | None = None, progress: bool
             echo(f"format warm-up: {cfg.format_warmup_steps} steps, last loss {loss:.3f}")
     reference, reference_tensors = kl_reference(cfg, parts.policy, ckpt, start)
     live = LMPolicy(parts.policy, parts.tokenizer, policy_meta(cfg, "ppo", multi_turn=False))
-    returns = DecisionReturns(parts.pool, parts.tokenizer, live.respond, cfg.grammar, cfg.invalid_penalty)
+    returns = DecisionReturns(parts.pool, parts.tokenizer, live.respond, cfg.grammar, cfg.invalid_penalty,
+                              cfg.decision_return, cfg.state_baseline)
     reward_model = env_return_reward(returns, parts.tokenizer.pad_token_id)
     meter, bar = Throughput(), progress_bar(cfg.iterations, start, "ppo") if progress else None
     for it in range(start, cfg.iterations):

@@ -120,6 +120,15 @@ class PPOTrainConfig(PolicyTrainConfig):
         metadata={"help": "the value model keeps the base's first N layers (cheaper forwards); empty: all"},
     )
     cliprange: float = field(default=0.2, metadata={"help": "PPO policy clip range"})
+    decision_return: str = field(
+        default="policy",
+        metadata={"help": "who finishes an episode after a PPO sample's action: policy (the current policy, "
+                          "greedily) | answer (answer at once: one step of lookahead)"},
+    )
+    state_baseline: bool = field(
+        default=False,
+        metadata={"help": "subtract the state's mean return over the grammar's actions from PPO's score"},
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -131,6 +140,8 @@ class PPOTrainConfig(PolicyTrainConfig):
             raise AdactxError(f"PPOTrainConfig.kl_coef: must be >= 0, got {self.kl_coef}")
         if self.kl_reference not in ("start", "base"):
             raise AdactxError(f"PPOTrainConfig.kl_reference: 'start' or 'base', got {self.kl_reference!r}")
+        if self.decision_return not in ("policy", "answer"):
+            raise AdactxError(f"PPOTrainConfig.decision_return: 'policy' or 'answer', got {self.decision_return!r}")
 
 
 @accept_renamed

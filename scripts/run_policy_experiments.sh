@@ -329,6 +329,8 @@ fi
 #                     KL against the policy after its warm-up (sitting 13; runs/ppo64-l0.02-start)
 #   STEP=mixed-ppo-base  the same with sitting 12's KL reference, the adapter-free base (runs/ppo64-l0.02)
 #   STEP=mixed-ppo-l0.05 the same as mixed-ppo at λ = 0.05 (runs/ppo64-l0.05-start)
+#   STEP=mixed-ppo-lookahead  mixed-ppo with each PPO sample scored by its action then answering, less the
+#                     state's mean over the grammar's actions (sitting 14; runs/ppo64-l0.02-lookahead)
 if [ "$STEP" = mixed-seed1 ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --seed 1 --output_dir $R64-l0.02-seed1
 fi
@@ -343,6 +345,10 @@ fi
 if [ "$STEP" = mixed-ppo-l0.05 ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --lam 0.05 \
     --output_dir runs/ppo64-l0.05-start ${ITERATIONS:+--iterations $ITERATIONS}
+fi
+if [ "$STEP" = mixed-ppo-lookahead ]; then
+  $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --decision_return answer --state_baseline true \
+    --output_dir runs/ppo64-l0.02-lookahead ${ITERATIONS:+--iterations $ITERATIONS}
 fi
 if [ "$STEP" = mixed-ppo-base ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --kl_reference base \

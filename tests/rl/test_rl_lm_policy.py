@@ -43,14 +43,14 @@ def scripted(texts):
     return ["retrieve 2" if "Read: 0 tokens" in t else "answer" for t in texts]
 
 
-def expected_return(env, example, before, response):
-    """Play it by hand with ContextEnv: replay ``before``, run ``response``, continue with ``scripted``."""
+def expected_return(env, example, before, response, then=scripted):
+    """Play it by hand with ContextEnv: replay ``before``, run ``response``, continue with ``then``."""
     env.reset(options={"example": example})
     for spec in before:
         env.step(parse_response(spec, GRAMMAR))
     total, text, first = 0.0, render_observation(env.observation, GRAMMAR), True
     while True:
-        reply = response if first else scripted([text])[0]
+        reply = response if first else then([text])[0]
         first = False
         action = parse_response(reply, GRAMMAR)
         _, reward, done, _, _ = env.step(action or Action("answer"))
@@ -83,6 +83,48 @@ def test_reward_module_returns_exactly_the_env_return(setting):
     assert want[2] == pytest.approx(expected_return(setting(), example, ["extend 60"], "answer") - PENALTY)
     with pytest.raises(AdactxError, match="no rollout registered"):
         returns([[5, 6, 7]])
+
+
+def test_reward_with_one_step_lookahead_and_a_state_baseline(setting):
+    """decision_return = "answer": the action, then answer; state_baseline: less the grammar's mean."""
+    from trl.experimental.utils import get_reward
+
+    tok = tiny_tokenizer()
+    example, before = toy_examples()[1], ["extend 60"]
+    env = setting()
+    env.reset(options={"example": example})
+    env.step(Action("extend", 60))
+    query = query_ids(tok, render_observation(env.observation, GRAMMAR))
+    responses = ["retrieve 2", "refine", "garbage words", "answer"]
+    ids = [tok(r, add_special_tokens=False).input_ids + [tok.eos_token_id] for r in responses]
+    width = max(len(r) for r in ids)
+    rows = torch.tensor([query + r + [tok.pad_token_id] * (width - len(r)) for r in ids])
+
+    def answer_at_once(texts):
+        return ["answer"] * len(texts)
+
+    def never(texts):
+        raise AssertionError("the one-step lookahead must not ask the policy")
+
+    lookahead = {r: expected_return(setting(), example, before, r, then=answer_at_once) for r in responses}
+    def keep_reading(texts):
+        return ["retrieve 2"] * len(texts)
+
+    assert lookahead["refine"] != pytest.approx(expected_return(setting(), example, before, "refine", keep_reading))
+    mean = sum(expected_return(setting(), example, before, a, then=answer_at_once) for a in GRAMMAR) / len(GRAMMAR)
+    for baseline, want in ((False, [lookahead[r] for r in responses]),
+                           (True, [lookahead[r] - mean for r in responses])):
+        returns = DecisionReturns(EnvPool(lambda: ControllerTextEnv(setting(), GRAMMAR)), tok, never, GRAMMAR,
+                                  PENALTY, continuation="answer", baseline=baseline)
+        returns.register(query, 1, example, before)
+        _, scores, _ = get_reward(env_return_reward(returns, tok.pad_token_id), rows, tok.pad_token_id, len(query))
+        assert scores.tolist() == pytest.approx(want, abs=1e-6)
+    assert len(returns.baselines) == 1  # one state: its baseline played once for the four rows
+
+
+def test_ppo_config_checks_decision_return():
+    with pytest.raises(AdactxError, match="decision_return"):
+        PPOTrainConfig(decision_return="greedy")
 
 
 def test_lm_policy_save_load_acts_identically(setting, tmp_path):
