@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", help="the PPO run's config (TOML)")
     parser.add_argument("adapters", nargs="+", help="trainable-tensor files (checkpoint policy/reference.safetensors)")
     parser.add_argument("--n", type=int, default=32, help="training examples to play (the config's first N)")
+    parser.add_argument("--continuation", choices=("both", "policy", "answer"), default="both",
+                        help="score actions with the policy finishing greedily (PPO's default reward), with "
+                             "answering at once, or both (the policy's continuation costs most of the time)")
     args = parser.parse_args(argv)
     try:
         cfg = PPOTrainConfig.from_file(args.config)
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.adapters:
             load_trainable(policy, Path(path))
             for label, after in (("greedy continuation (PPO's reward)", None), ("then answer", ["answer"])):
+                if args.continuation != "both" and (after is None) != (args.continuation == "policy"):
+                    continue
                 rows, greedy = action_values(pool, examples[: args.n], live.respond, cfg.grammar,
                                              cfg.invalid_penalty, after)
                 report(f"{path} — {label}", rows, greedy, cfg.grammar)

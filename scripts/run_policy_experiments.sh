@@ -298,7 +298,7 @@ fi
 #   STEP=mixed-policies         runs/mixed-test's policies + refine-1/2/3 (+ the learned policies in LEARNED_MIXED)
 #   STEP=mixed-policies-targets the targets (against every fixed setting, and against the families)
 R64=runs/features64
-LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy,learned:$R64-l0.02-seed1/policy,learned:$R64-l0.02-2048/policy,learned:runs/ppo64-l0.02/policy,learned:runs/ppo64-l0.02-start/policy,learned:runs/ppo64-l0.05-start/policy}
+LEARNED_MIXED=${LEARNED_MIXED-learned:$R64-l0.02/policy,learned:$R64-l0/policy,learned:$R64-l0.05/policy,learned:$R64-flops0.07/policy,learned:$R64-hb0.6/policy,learned:$R64-l0.02-seed1/policy,learned:$R64-l0.02-2048/policy,learned:runs/ppo64-l0.02/policy,learned:runs/ppo64-l0.02-start/policy,learned:runs/ppo64-l0.05-start/policy,learned:runs/ppo64-l0.02-lookahead/policy}
 if [ "$STEP" = mixed-features ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress
   for lam in 0 0.05; do
@@ -360,7 +360,7 @@ if [ "$STEP" = mixed-policies ]; then
     --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-policies \
     --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
 fi
-TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02 runs/ppo64-l0.02-start runs/ppo64-l0.05-start"  # token-priced
+TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02 runs/ppo64-l0.02-start runs/ppo64-l0.05-start runs/ppo64-l0.02-lookahead"  # token-priced
 if [ "$STEP" = mixed-policies-targets ]; then
   $PY scripts/policy_targets.py runs/mixed-policies --train $TRAINED_MIXED --json runs/mixed-policies/targets.json
   $PY scripts/policy_targets.py runs/mixed-policies --fixed-among full,first-,topk- --json runs/mixed-policies/targets_asked_families.json
