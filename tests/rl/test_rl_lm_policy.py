@@ -106,10 +106,10 @@ def test_reward_with_one_step_lookahead_and_a_state_baseline(setting):
     def never(texts):
         raise AssertionError("the one-step lookahead must not ask the policy")
 
-    lookahead = {r: expected_return(setting(), example, before, r, then=answer_at_once) for r in responses}
     def keep_reading(texts):
         return ["retrieve 2"] * len(texts)
 
+    lookahead = {r: expected_return(setting(), example, before, r, then=answer_at_once) for r in responses}
     assert lookahead["refine"] != pytest.approx(expected_return(setting(), example, before, "refine", keep_reading))
     mean = sum(expected_return(setting(), example, before, a, then=answer_at_once) for a in GRAMMAR) / len(GRAMMAR)
     for baseline, want in ((False, [lookahead[r] for r in responses]),
