@@ -9,7 +9,9 @@ environment (the same examples, memo and λ as `adactx train ppo`). At every sta
 the grammar is scored exactly as PPO's reward scores a sampled response (`adactx.rl.ppo.DecisionReturns`:
 the action, then the same policy finishing the episode greedily; the return from that decision on), and
 also with the episode ending right after it (the action, then `answer`). Printed per decision step: how
-often each action is the best under each continuation, its mean return, and what the policy chose.
+often each action is the best under each continuation, its mean return, what the policy chose, and the
+policy's mean probability of each grammar reply (renormalized over the grammar: how far sampling is
+from the greedy choice).
 It reads the reward signal, not the trainer: if the greedy continuation makes every non-answer action
 worth the same, PPO has nothing to learn from at that state.
 """
@@ -18,23 +20,27 @@ from __future__ import annotations
 
 import argparse
 import collections
+import math
 import sys
 from pathlib import Path
 
 from adactx.rl.episodes import Job, play
-from adactx.rl.lm_policy import LMPolicy
+from adactx.rl.lm_policy import LMPolicy, query_ids
 from adactx.rl.train_config import PPOTrainConfig
 from adactx.rl.training import build_environment, build_policy, load_trainable, policy_meta
 
 from adactx.errors import AdactxError
 
 
-def action_values(pool, examples, respond, grammar, penalty, forced_after: list[str] | None):
-    """Greedy episodes, then per visited state {action: return} with ``respond`` (or ``forced_after``)
-    finishing the episode. Returns rows (step, chosen action, {action: return})."""
+def action_values(pool, examples, live: LMPolicy, grammar, penalty, forced_after: list[str] | None):
+    """Greedy episodes, then per visited state {action: return} with the policy (or ``forced_after``)
+    finishing the episode. Returns rows (step, chosen action, {action: return}, {action: probability})."""
+    respond = live.respond
     greedy = play(pool, [Job(i, ex) for i, ex in enumerate(examples)], respond, grammar, penalty)
-    jobs, keys = [], []
+    jobs, keys, probs = [], [], {}
     for ep in greedy:
+        for t, p in enumerate(action_probabilities(live, [turn.query for turn in ep.turns], grammar)):
+            probs[(ep.job.example_index, t)] = p
         before = [turn.response for turn in ep.turns]
         for t, turn in enumerate(ep.turns):
             for action in grammar:
@@ -46,7 +52,27 @@ def action_values(pool, examples, respond, grammar, penalty, forced_after: list[
         for (ex, t, chosen, action), ep in zip(keys[start:start + 32], play(pool, jobs[start:start + 32], respond,
                                                                            grammar, penalty)):
             rows.setdefault((ex, t), (chosen, {}))[1][action] = ep.turns[0].ret
-    return [(t, chosen, values) for (_, t), (chosen, values) in sorted(rows.items())], greedy
+    return [(key[1], chosen, values, probs[key]) for key, (chosen, values) in sorted(rows.items())], greedy
+
+
+def action_probabilities(live: LMPolicy, texts: list[str], grammar) -> list[dict]:
+    """Per observation text, the policy's probability of replying each grammar entry (then EOS),
+    renormalized over the grammar: how far the sampled policy is from its greedy choice."""
+    import torch
+
+    tok, out = live.tokenizer, []
+    with torch.no_grad():
+        for text in texts:
+            query = query_ids(tok, text)
+            logps = {}
+            for action in grammar:
+                reply = tok(action, add_special_tokens=False).input_ids + [tok.eos_token_id]
+                logits = live.model(input_ids=torch.tensor([query + reply])).logits[0, len(query) - 1:-1]
+                logps[action] = float(torch.log_softmax(logits, -1)[torch.arange(len(reply)), reply].sum())
+            top = max(logps.values())
+            weights = {a: math.exp(v - top) for a, v in logps.items()}
+            out.append({a: w / sum(weights.values()) for a, w in weights.items()})
+    return out
 
 
 def report(name: str, rows, greedy, grammar) -> None:
@@ -55,7 +81,7 @@ def report(name: str, rows, greedy, grammar) -> None:
     tokens = sum(ep.info.get("tokens_computed", 0) for ep in greedy) / max(n, 1)
     print(f"\n## {name}: greedy over {n} training examples: return {mean_return:.3f}, {tokens:.0f} tokens per episode")
     by_step = collections.defaultdict(list)
-    for t, chosen, values in rows:
+    for t, chosen, values, _ in rows:
         by_step[min(t, 3)].append((chosen, values))
     short = [a.split()[0] for a in grammar]
     print("| step | states | policy chose | best action (count) | mean return per action | best − chosen |")
@@ -68,8 +94,12 @@ def report(name: str, rows, greedy, grammar) -> None:
         label = f"{t}" if t < 3 else "3+"
         print(f"| {label} | {len(items)} | {_fmt(chose, short)} | {_fmt(best, short)} | "
               + ", ".join(f"{a} {means[a]:+.3f}" for a in short) + f" | {gap:.3f} |")
-    flat = sum(max(v.values()) - min(v.values()) < 1e-9 for _, _, v in rows)
+    flat = sum(max(v.values()) - min(v.values()) < 1e-9 for _, _, v, _ in rows)
     print(f"states where every action returns the same: {flat} / {len(rows)}")
+    for t in sorted({min(t, 3) for t, *_ in rows}):
+        probs = [p for u, _, _, p in rows if min(u, 3) == t]
+        print(f"step {t if t < 3 else '3+'}: the policy's mean probability of each grammar reply: "
+              + ", ".join(f"{a} {sum(p[a] for p in probs) / len(probs):.3f}" for a in grammar))
 
 
 def _best(values: dict) -> str:
@@ -109,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, after in (("greedy continuation (PPO's reward)", None), ("then answer", ["answer"])):
                 if args.continuation != "both" and (after is None) != (args.continuation == "policy"):
                     continue
-                rows, greedy = action_values(pool, examples[: args.n], live.respond, cfg.grammar,
+                rows, greedy = action_values(pool, examples[: args.n], live, cfg.grammar,
                                              cfg.invalid_penalty, after)
                 report(f"{path} — {label}", rows, greedy, cfg.grammar)
         print(f"\nmemo: {memo_stats()}")
