@@ -331,6 +331,9 @@ fi
 #   STEP=mixed-ppo-l0.05 the same as mixed-ppo at λ = 0.05 (runs/ppo64-l0.05-start)
 #   STEP=mixed-ppo-lookahead  mixed-ppo with each PPO sample scored by its action then answering, less the
 #                     state's mean over the grammar's actions (sitting 14; runs/ppo64-l0.02-lookahead)
+#   STEP=mixed-ppo-lookahead-test  that policy on mixed:test (n = 200) against refine-2, the setting
+#                     runs/mixed-policies chose on mixed:val, and the oracle (sitting 15: a fresh machine had
+#                     lost runs/, so a paired run of its own rather than runs/mixed-policies again)
 if [ "$STEP" = mixed-seed1 ]; then
   $ADACTX train features --config configs/features_mixed64_l002.toml --no-progress --seed 1 --output_dir $R64-l0.02-seed1
 fi
@@ -349,6 +352,11 @@ fi
 if [ "$STEP" = mixed-ppo-lookahead ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --decision_return answer --state_baseline true \
     --output_dir runs/ppo64-l0.02-lookahead ${ITERATIONS:+--iterations $ITERATIONS}
+fi
+if [ "$STEP" = mixed-ppo-lookahead-test ]; then
+  $ADACTX eval --data mixed:test --budget 3072 --max-steps 6 --answer-tokens 12 --lambda 0,0.02,0.05 --n 200 \
+    --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-lookahead \
+    --policies refine-2,learned:runs/ppo64-l0.02-lookahead/policy,oracle
 fi
 if [ "$STEP" = mixed-ppo-base ]; then
   $ADACTX train ppo --config configs/ppo_mixed64_l002.toml --no-progress --kl_reference base \
