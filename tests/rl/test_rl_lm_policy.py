@@ -109,9 +109,10 @@ def test_reward_with_one_step_lookahead_and_a_state_baseline(setting):
     def keep_reading(texts):
         return ["retrieve 2"] * len(texts)
 
-    lookahead = {r: expected_return(setting(), example, before, r, then=answer_at_once) for r in responses}
+    lookahead = {r: expected_return(setting(), example, before, r, then=answer_at_once)
+                 for r in dict.fromkeys((*responses, *GRAMMAR))}  # each play once: the responses, then the grammar
     assert lookahead["refine"] != pytest.approx(expected_return(setting(), example, before, "refine", keep_reading))
-    mean = sum(expected_return(setting(), example, before, a, then=answer_at_once) for a in GRAMMAR) / len(GRAMMAR)
+    mean = sum(lookahead[a] for a in GRAMMAR) / len(GRAMMAR)
     for baseline, want in ((False, [lookahead[r] for r in responses]),
                            (True, [lookahead[r] - mean for r in responses])):
         returns = DecisionReturns(EnvPool(lambda: ControllerTextEnv(setting(), GRAMMAR)), tok, never, GRAMMAR,
