@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from adactx.rl.eval_config import EvalConfig
 from adactx.rl.eval_report import render
-from adactx.rl.run_dir import read_records
+from adactx.rl.run_dir import read_records, record_document
 from adactx.rl.selection import Selection, best_of, fixed_candidates, load_selection
 
 from adactx.errors import AdactxError
@@ -75,7 +75,7 @@ class Tables:
         self.cfg, self.table, self.ids, self.selection = cfg, table, sorted(table), selection
         baselines = cfg.baselines
         first = [table[e][baselines[0]] for e in self.ids]
-        self.clusters = [r.get("doc_id") or r["example_id"] for r in first]
+        self.clusters = [record_document(r) for r in first]
         self.clustered = all(r.get("doc_id") for r in first)
         self.plain_boot = {"n_boot": cfg.n_boot, "seed": cfg.seed}  # for subsets that name their own clusters
         self.boot = {**self.plain_boot, "clusters": self.clusters}

@@ -87,4 +87,9 @@ def read_records(path: Path) -> list[dict]:
     return out
 
 
-__all__ = ["RunDir", "identity_diff", "read_records"]
+def record_document(record: dict) -> str:
+    """The cluster a CI resamples: the record's document (its example when none was recorded)."""
+    return record.get("doc_id") or record["example_id"]
+
+
+__all__ = ["RunDir", "identity_diff", "read_records", "record_document"]

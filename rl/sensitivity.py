@@ -65,6 +65,7 @@ def gold_outcome(reader, example, cfg) -> dict:
 
 
 def sensitivity_rows(records: list[dict], cfg, boot: dict) -> list[dict]:
+    from adactx.rl.run_dir import record_document
     from adactx.rl.stats import mean_ci, paired_difference
 
     by = {(r["example_id"], r["policy"]): r for r in records}
@@ -75,14 +76,14 @@ def sensitivity_rows(records: list[dict], cfg, boot: dict) -> list[dict]:
         if not ids:
             continue
         scores = [by[(e, label)]["score"] for e in ids]
-        m, lo, hi = mean_ci(scores, **boot, clusters=[_document(by[(e, label)]) for e in ids])
+        m, lo, hi = mean_ci(scores, **boot, clusters=[record_document(by[(e, label)]) for e in ids])
         both = [e for e in ids if (e, "none") in by]
         d = (
             paired_difference(
                 [by[(e, label)]["score"] for e in both],
                 [by[(e, "none")]["score"] for e in both],
                 **boot,
-                clusters=[_document(by[(e, label)]) for e in both],
+                clusters=[record_document(by[(e, label)]) for e in both],
             )
             if both and condition != "none"
             else None
@@ -98,11 +99,6 @@ def sensitivity_rows(records: list[dict], cfg, boot: dict) -> list[dict]:
             }
         )
     return rows
-
-
-def _document(record: dict) -> str:
-    """The cluster a CI resamples: the record's document (its example when none was recorded)."""
-    return record.get("doc_id") or record["example_id"]
 
 
 __all__ = ["condition_policies", "gold_outcome", "sensitivity_rows"]

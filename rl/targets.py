@@ -127,6 +127,7 @@ def lambda_target(cfg, val: list[dict], report: list[dict], lam: float, selectio
     """The comparison at one λ (see the module docstring) from the selection split's records ``val`` and
     the report split's ``report``; ``{"lambda", "missing"}`` without candidates."""
     from adactx.rl.eval_tables import complete_table
+    from adactx.rl.run_dir import record_document
     from adactx.rl.stats import gap_closed, paired_difference
 
     candidates = [p for p in cfg.policies if p.startswith(LEARNED) and policy_lambda(p) == lam]
@@ -139,7 +140,7 @@ def lambda_target(cfg, val: list[dict], report: list[dict], lam: float, selectio
     if not table:
         return {"lambda": lam, "missing": f"no report example has {learned} and every baseline yet"}
     ids = sorted(table)
-    clusters = [table[e][fixed].get("doc_id") or e for e in ids]
+    clusters = [record_document(table[e][fixed]) for e in ids]
     lr, fr = rewards_of(table, learned, lam, cfg.budget), rewards_of(table, fixed, lam, cfg.budget)
     orc = oracle_rewards(table, ceiling, lam, cfg.budget)
     boot = {"n_boot": cfg.n_boot, "seed": cfg.seed, "clusters": clusters}

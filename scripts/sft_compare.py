@@ -34,24 +34,25 @@ def _complete(records: list[dict]) -> set[str]:
 
 
 def _paired(sides: dict[str, list[dict]], common: set[str], metric: str) -> None:
+    from adactx.rl.run_dir import record_document
     from adactx.rl.stats import paired_difference
 
-    score = {
+    value = {
         name: {(r["example_id"], r["policy"]): r["metrics"][metric] for r in records} for name, records in sides.items()
     }
-    doc = {r["example_id"]: r.get("doc_id") or r["example_id"] for r in sides["base"]}  # the CI's clusters
+    doc = {r["example_id"]: record_document(r) for r in sides["base"]}
     print(f"\nsft - base in {metric} (paired over the same examples, CIs resampling documents)")
-    for policy in sorted({p for _, p in score["base"]} & {p for _, p in score["sft"]}):
-        ids = sorted(e for e in common if (e, policy) in score["base"] and (e, policy) in score["sft"])
+    for policy in sorted({p for _, p in value["base"]} & {p for _, p in value["sft"]}):
+        ids = sorted(e for e in common if (e, policy) in value["base"] and (e, policy) in value["sft"])
         if ids:
             d, lo, hi = paired_difference(
-                [score["sft"][e, policy] for e in ids], [score["base"][e, policy] for e in ids],
+                [value["sft"][e, policy] for e in ids], [value["base"][e, policy] for e in ids],
                 clusters=[doc[e] for e in ids],
             )
             print(f"{policy:<22}{len(ids):>4}  {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-    ids = sorted(e for e in common if all((e, "gold") in score[side] for side in score))
+    ids = sorted(e for e in common if all((e, "gold") in value[side] for side in value))
     if ids:
-        gain = {side: [score[side][e, "gold"] - score[side][e, "none"] for e in ids] for side in score}
+        gain = {side: [value[side][e, "gold"] - value[side][e, "none"] for e in ids] for side in value}
         d, lo, hi = paired_difference(gain["sft"], gain["base"], clusters=[doc[e] for e in ids])
         print(f"{'(gold-none) sft-base':<22}{len(ids):>4}  {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
 
