@@ -157,6 +157,46 @@ def resolve_model(model: str | None) -> Path:
     return path
 
 
+# The adapter a reader gets when none is named. On the bundled model: the SFT reader of docs/sft.md (300 steps
+# of `adactx train sft --config configs/sft_smollm2_2k.toml`, shipped in adactx/adapters/); on any other model:
+# none. `--adapter none` asks for the base model as downloaded.
+DEFAULT_ADAPTER = "builtin:smollm2-sft"
+NO_ADAPTER = "none"
+BUILTIN_PREFIX = "builtin:"
+BUILTIN_ADAPTERS_DIR = Path(__file__).parent / "adapters"
+
+
+def adapter_name(adapter: str | Path | None, model: str | None = None) -> str:
+    """What a run records as its adapter: ``none``, ``builtin:NAME`` or the directory as given; ``None``
+    (not named) becomes the default for ``model`` (:data:`DEFAULT_ADAPTER` on the bundled model, else none)."""
+    if adapter in (None, ""):
+        return DEFAULT_ADAPTER if model in (None, "", DEFAULT_MODEL) else NO_ADAPTER
+    return str(adapter)
+
+
+def builtin_adapters() -> list[str]:
+    return sorted(p.name for p in BUILTIN_ADAPTERS_DIR.iterdir() if (p / "adapter_config.json").is_file())
+
+
+def resolve_adapter(adapter: str | Path | None, model: str | None = None) -> Path | None:
+    """The adapter directory to merge into ``model``'s reader, or None for the base model
+    (``adapter``: None for the default, ``none``, ``builtin:NAME`` or a directory)."""
+    name = adapter_name(adapter, model)
+    if name == NO_ADAPTER:
+        return None
+    if name.startswith(BUILTIN_PREFIX):
+        key = name[len(BUILTIN_PREFIX):]
+        if key not in builtin_adapters():
+            raise AdactxError(f"--adapter {name}: no such built-in adapter (built in: "
+                              f"{', '.join(BUILTIN_PREFIX + k for k in builtin_adapters())})")
+        return BUILTIN_ADAPTERS_DIR / key
+    path = Path(name).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise AdactxError(f"--adapter {name}: not a PEFT adapter directory (no adapter_config.json); "
+                          f"use a directory from `adactx train sft`, {DEFAULT_ADAPTER} or {NO_ADAPTER}")
+    return path
+
+
 def load_tokenizer(model: str | None = None):
     """Just the tokenizer of a reader (the default model's, or a local directory's)."""
     from transformers import AutoTokenizer
@@ -217,7 +257,10 @@ def load_reader(
     attn_implementation: str | None = None,
     device: str = "auto",
 ) -> HFReader:
-    """Load a reader from the default offline model or a local directory (+ optional PEFT adapter).
+    """Load a reader from the default offline model or a local directory (+ a PEFT adapter merged in).
+
+    ``adapter``: None for the default (:data:`DEFAULT_ADAPTER` on the bundled model, none on another),
+    ``none`` for the base model, ``builtin:NAME`` for an adapter shipped in the package, or a directory.
 
     ``device`` is cpu | cuda | auto; ``dtype`` auto picks float32 on CPU, bfloat16 on GPUs (float16 where bf16 is missing);
     ``attn_implementation`` None picks flash-attn 2 on CUDA when installed, else SDPA.
@@ -229,23 +272,22 @@ def load_reader(
     hf_logging.disable_progress_bar()
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
+    adapter_dir = resolve_adapter(adapter, model)
     path = resolve_model(model)
     torch_dtype = getattr(torch, dtype)
     tokenizer = AutoTokenizer.from_pretrained(path)
     attn = attn_implementation or default_attention(device)
     lm = AutoModelForCausalLM.from_pretrained(
-        path, dtype=torch_dtype, attn_implementation=attn, **_adapter_rope(path, adapter)
+        path, dtype=torch_dtype, attn_implementation=attn, **_adapter_rope(path, adapter_dir)
     )
     name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(path)
-    if adapter:
+    if adapter_dir is not None:
         from peft import PeftModel
 
-        if not (Path(adapter) / "adapter_config.json").is_file():
-            raise AdactxError(f"--adapter {adapter}: not a PEFT adapter directory (no adapter_config.json)")
-        lm = PeftModel.from_pretrained(lm, adapter).merge_and_unload()
-        name = f"{name}+{adapter}"
+        lm = PeftModel.from_pretrained(lm, str(adapter_dir)).merge_and_unload()
+        name = f"{name}+{adapter_name(adapter, model)}"
     lm.to(device).eval()
-    return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter)
+    return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter_dir)
 
 
 def split_chat_template(render) -> tuple[str, str]:
@@ -267,7 +309,7 @@ def layout_prompt(head: str, tail: str, question: str, task: str = "qa") -> tupl
     return head + lead, close + tail
 
 
-def _adapter_rope(path: Path, adapter: str | None) -> dict:
+def _adapter_rope(path: Path, adapter: Path | None) -> dict:
     """``{"config": ...}`` with the rope parameters an SFT adapter was trained with (its config.json)."""
     if not adapter or not (Path(adapter) / "config.json").is_file():
         return {}

@@ -54,7 +54,18 @@ def save_adapter(model, out_dir: str | Path, meta: dict) -> Path:
     out = Path(out_dir)
     model.save_pretrained(out, safe_serialization=True)
     (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+    # PEFT's card names the base by the directory it was loaded from (a cache path): write a portable one
+    (out / "README.md").write_text(model_card(model.peft_config["default"].base_model_name_or_path, meta))
     return out
+
+
+def model_card(base: str, meta: dict) -> str:
+    """A model card for an adapter: its base as the adapter records it, and how it was trained (``meta``)."""
+    rows = "\n".join(f"| {key} | {json.dumps(value)} |" for key, value in sorted(meta.items()))
+    return (f"---\nbase_model: {base}\nlibrary_name: peft\ntags:\n- lora\n- longlora\n- adactx\n---\n\n"
+            f"# LongLoRA adapter for {base}\n\nTrained with `adactx train {meta.get('recipe', 'longlora')}`; "
+            f"load it with `adactx ask ... --adapter DIR` or `peft.PeftModel.from_pretrained`.\n\n"
+            f"| setting | value |\n|---|---|\n{rows}\n")
 
 
 def read_adapter_meta(adapter_dir: str | Path) -> dict:
@@ -72,15 +83,17 @@ def load_longlora_reader(
     dtype: str = "bfloat16",
     attn_implementation: str = "sdpa",
 ):
-    """An ``HFReader`` over the base model (+ adapter merged) with position interpolation applied.
+    """An ``HFReader`` over the model (+ adapter merged: the default reader's when ``adapter`` is None,
+    none when it is ``none``) with position interpolation applied.
 
     ``rope_factor`` ``None`` takes the factor the adapter was trained with (1.0 without an adapter).
     """
     from adactx.kernels.position import apply_position_interpolation
 
-    from adactx.reader import load_reader
+    from adactx.reader import load_reader, resolve_adapter
 
-    meta = read_adapter_meta(adapter) if adapter else {}
+    adapter_dir = resolve_adapter(adapter, model)  # None: the default reader's adapter; "none": the base
+    meta = read_adapter_meta(adapter_dir) if adapter_dir else {}
     factor = float(meta.get("rope_factor", 1.0)) if rope_factor is None else float(rope_factor)
     if attn_implementation == "s2attn":
         from adactx.kernels.s2attn import register

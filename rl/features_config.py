@@ -45,7 +45,8 @@ class FeatureTrainConfig(LoggingArgs):
     )
     model: str | None = field(default=None, metadata={"help": "reader model (default: SmolLM2-135M-Instruct)"})
     adapter: str | None = field(
-        default=None, metadata={"help": "PEFT adapter merged into the reader (adactx train sft); the memo keys on it"}
+        default=None, metadata={"help": "the reader's adapter: builtin:smollm2-sft (default on the bundled model), "
+                                         "none (the base model) or a directory (adactx train sft); the memo keys on it"}
     )
     encoder: str = field(default="minilm", metadata={"help": "retrieval encoder: minilm | hashing"})
     output_dir: str = field(default="runs/features", metadata={"help": "checkpoints, logs and the policy dir"})
@@ -78,6 +79,9 @@ class FeatureTrainConfig(LoggingArgs):
     )
 
     def __post_init__(self) -> None:
+        from adactx.reader import adapter_name
+
+        self.adapter = adapter_name(self.adapter, self.model)  # the default written out: runs record their reader
         self.mixed_lengths = tuple(int(x) for x in self.mixed_lengths)
         self.hidden = tuple(int(x) for x in self.hidden)
         if isinstance(self.env, dict):

@@ -51,6 +51,10 @@ class PolicyTrainConfig(LoggingArgs):
     lam: float = field(default=0.02, metadata={"help": "λ: reward = score − λ · tokens computed / 1000"})
     invalid_penalty: float = field(default=0.5, metadata={"help": "paid by an unparseable response (then it answers)"})
     grammar: tuple[str, ...] = field(default=POLICY_GRAMMAR, metadata={"help": "the action grammar"})
+    reader_adapter: str | None = field(
+        default=None, metadata={"help": "the reader's adapter: builtin:smollm2-sft (default), none (the base "
+                                         "model) or a directory (adactx train sft); the memo keys on it"}
+    )
     base_model: str = field(default="smollm2-135m", metadata={"help": "policy base LM (or a local HF directory)"})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank (q/k/v/o projections)"})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha"})
@@ -64,6 +68,9 @@ class PolicyTrainConfig(LoggingArgs):
     seed: int = field(default=0, metadata={"help": "seed for example order, sampling and initialisation"})
 
     def __post_init__(self) -> None:
+        from adactx.reader import adapter_name
+
+        self.reader_adapter = adapter_name(self.reader_adapter)  # the default written out: runs record their reader
         self.check_logging()
         require_positive(self, "n_examples", "lora_r", "lora_alpha", "episodes_per_iteration", "max_new_tokens")
         _require_above_zero(self, "learning_rate", "temperature")

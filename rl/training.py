@@ -117,7 +117,7 @@ def build_environment(cfg: PolicyTrainConfig):
 
     if not cfg.data.endswith(":train"):
         raise AdactxError(f"data {cfg.data!r}: train policies on a train split only (NAME:train)")
-    reader = load_reader()
+    reader = load_reader(adapter=cfg.reader_adapter)
     memo = OutcomeMemo(cache_dir() / "memo.sqlite")
     memo_reader = MemoReader(reader, memo)
     env_cfg = cfg.env_config()

@@ -38,19 +38,19 @@ fi
 #    PASS=main; sitting 10 the sweep pass from an empty cache and run directory, so the first pass's
 #    policies were recomputed with it; both with --threads 1 --workers 2 added)
 MIXED=(--data mixed:test --select-on val --budget 3072 --max-steps 6 --answer-tokens 12 --policies $POLICIES
-       --lambda 0,0.02,0.05 --sensitivity --out runs/mixed-test)
+       --lambda 0,0.02,0.05 --sensitivity --adapter none --out runs/mixed-test)
 $ADACTX eval "${MIXED[@]}" --n "$N_MIXED"
 $ADACTX eval "${MIXED[@]}" --n "$N_MIXED" --metric contains
 
 # 2. QMSum test, settings chosen on val (specific and general queries, seeded random order; gold turn
 #    spans): ROUGE-L, summaries as long as the median qmsum:train reference
 $ADACTX eval --data qmsum:test --select-on val --n "$N_QMSUM" --budget 2048 --max-steps 6 \
-  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/qmsum-test
+  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --adapter none --out runs/qmsum-test
 
 # 3. SQuALITY test, settings chosen on dev (no gold spans): ROUGE-L, summaries as long as the median
 #    squality:train reference
 $ADACTX eval --data squality:test --select-on dev --n "$N_SQUALITY" --budget 2048 --max-steps 6 \
-  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --out runs/squality-test
+  --policies $POLICIES_LONG --oracle-depth 1 --lambda 0,0.02,0.05 --sensitivity --adapter none --out runs/squality-test
 
 # 4. figures for docs/results.md
 for run in mixed-test qmsum-test squality-test; do

@@ -20,7 +20,8 @@ from pathlib import Path
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", required=True, help="run directory (a rerun resumes it)")
-    p.add_argument("--adapter", default=None, help="PEFT adapter directory (adactx train sft); none: base reader")
+    p.add_argument("--adapter", default="none",
+                   help="the reader's adapter: none (the base reader, default here), builtin:smollm2-sft or a directory")
     p.add_argument("--model", default=None, help="base model directory (default SmolLM2-135M-Instruct)")
     p.add_argument("--data", default="mixed:val")
     p.add_argument("--n", type=int, default=20)

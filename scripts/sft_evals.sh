@@ -28,7 +28,7 @@ sensitivity() {  # name data n [extra args]: base and sft, same examples and set
 
 longctx() {  # json-name command args...: base and sft; skipped when its JSON exists
     local name=$1; shift
-    [ -f "$OUT/base-$name.json" ] || $ADACTX eval "$@" --dtype float32 --out "$OUT/base-$name.json" \
+    [ -f "$OUT/base-$name.json" ] || $ADACTX eval "$@" --dtype float32 --adapter none --out "$OUT/base-$name.json" \
         >"$OUT/base-$name.log" 2>&1
     [ -f "$OUT/sft-$name.json" ] || $ADACTX eval "$@" --dtype float32 --adapter "$ADAPTER" \
         --out "$OUT/sft-$name.json" >"$OUT/sft-$name.log" 2>&1

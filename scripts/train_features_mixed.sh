@@ -16,7 +16,7 @@ N_VAL=${N_VAL:-10}
 
 $ADACTX train features --config "$CONFIG" --output-dir "$RUN" ${STEPS:+--total-timesteps "$STEPS"}
 EVAL=(--data mixed:val --n "$N_VAL" --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12
-      --lambda 0.02 --out "$RUN-eval-val")
+      --lambda 0.02 --adapter none --out "$RUN-eval-val")
 # as run: the baseline alone while the policy trained (a resumed eval may add policies), then both
 $ADACTX eval "${EVAL[@]}" --policies topk-2
 $ADACTX eval "${EVAL[@]}" --policies "topk-2,learned:$RUN/policy"

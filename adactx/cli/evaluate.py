@@ -78,14 +78,14 @@ def evaluate(
     if ctx.invoked_subcommand is not None:
         return
     lam, lengths = _numbers(lambdas, mixed_lengths, budget)
+    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
     cfg = EvalConfig(
         data=data, n=n, seed=seed, policies=tuple(split_list(policies)), budget=budget, max_steps=max_steps,
         answer_tokens=answer_tokens, summary_tokens=summary_tokens, lambdas=lam,
         oracle_actions=tuple(split_list(oracle_actions)), oracle_depth=oracle_depth, sensitivity=sensitivity,
         mixed_lengths=lengths, encoder=encoder, model=model if reader == "hf" else f"openai:{base_url}#{model}",
-        adapter=adapter, metric=metric, select_on=select_on, select_n=select_n, summary_quantile=summary_quantile, fields=fields,
+        adapter=spec.adapter, metric=metric, select_on=select_on, select_n=select_n, summary_quantile=summary_quantile, fields=fields,
     )
-    spec = ro.spec(reader, base_url, model, tokenizer, device, dtype, adapter)
     par = Parallelism(workers=workers, shard=parse_shard(shard) if shard else None, reader_spec=spec, threads=threads)
     _run_and_print(cfg, par, out, memo)
 

@@ -18,7 +18,9 @@ from typing import Annotated
 import typer
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Local HF model directory (default: SmolLM2-135M).")]
-AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="LongLoRA/PEFT adapter directory, merged on load.")]
+AdapterOpt = Annotated[str | None, typer.Option(
+    "--adapter", help="LongLoRA/PEFT adapter directory merged on load; default: the reader's (builtin:smollm2-sft "
+                      "on the bundled model); `none`: the base model.")]
 RopeOpt = Annotated[
     float | None,
     typer.Option("--rope-factor", help="Linear position-interpolation factor (default: the adapter's, else 1)."),
@@ -56,8 +58,10 @@ def _load(model, adapter, rope_factor, dtype, threads):
 
 def _settings(reader, model, adapter) -> dict:
     from adactx.kernels.position import rope_scaling_of
+    from adactx.reader import adapter_name
 
-    return {"model": model or "smollm2-135m", "adapter": adapter, "rope_factor": rope_scaling_of(reader.model)}
+    return {"model": model or "smollm2-135m", "adapter": adapter_name(adapter, model),
+            "rope_factor": rope_scaling_of(reader.model)}
 
 
 def _save(out: Path | None, payload: dict) -> None:

@@ -28,7 +28,10 @@ DTYPE_OPT = typer.Option(
 )
 
 ADAPTER_OPT = typer.Option(
-    None, "--adapter", help="PEFT adapter directory merged into the local reader (e.g. from `adactx train sft`)."
+    None, "--adapter",
+    help="--reader hf: the adapter merged into the model. Default: builtin:smollm2-sft (the SFT reader shipped "
+         "with adactx) on the bundled model, none on another; `none`: the base model as downloaded; or a "
+         "directory from `adactx train sft`.",
 )
 
 
@@ -42,6 +45,12 @@ def spec(reader: str, base_url: str | None, model: str | None, tokenizer: str | 
         raise AdactxError(f"--device {device}: choose from {', '.join(DEVICES)}")
     if dtype not in DTYPES:
         raise AdactxError(f"--dtype {dtype}: choose from {', '.join(DTYPES)}")
+    if reader == "hf":
+        from adactx.reader import adapter_name
+
+        adapter = adapter_name(adapter, model)  # the default written out, so a run records which reader it had
+    elif adapter is not None:
+        raise AdactxError(f"--adapter {adapter}: only --reader hf merges an adapter (a server serves its own model)")
     return ReaderSpec(
         kind=reader, model=model, base_url=base_url, tokenizer=tokenizer, device=device, dtype=dtype, adapter=adapter
     )

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+from pathlib import Path
 
 import pytest
 from helpers import ROOT
@@ -29,9 +30,13 @@ def test_wheel_installs_and_imports_namespaced_packages(tmp_path):
     code = (
         "import adactx, adactx.graphs, adactx.retrieval, adactx.rl, adactx.kernels, importlib.util as u;"
         "print(adactx.__file__);"
-        "print(all(u.find_spec(n) is None for n in ('graphs', 'retrieval', 'rl', 'kernels')))"
+        "print(all(u.find_spec(n) is None for n in ('graphs', 'retrieval', 'rl', 'kernels')));"
+        "from adactx.reader import resolve_adapter; print(resolve_adapter(None))"
     )
     out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    location, no_top_level = out.split()
+    location, no_top_level, adapter = out.split()
     assert str(env_dir) in location  # imported from the installed wheel, not the checkout
     assert no_top_level == "True"
+    # the default reader's adapter ships in the wheel
+    assert str(env_dir) in adapter
+    assert {p.name for p in Path(adapter).iterdir()} >= {"adapter_config.json", "adapter_model.safetensors"}
