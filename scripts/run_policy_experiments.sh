@@ -39,7 +39,7 @@ N=${N:-12}
 OUT=${OUT:-runs/mixed1k-test}
 BASELINES=full,first-512,topk-1,topk-2,threshold,oracle
 EVAL=(--data mixed:test --select-on val --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12
-      --oracle-depth 1 --lambda 0,0.02,0.05 --n "$N" --threads 1)
+      --oracle-depth 1 --lambda 0,0.02,0.05 --n "$N" --threads 1 --adapter none)
 STEP=${STEP:-all}
 
 if [ "$STEP" = baselines ] || [ "$STEP" = all ]; then
@@ -71,7 +71,7 @@ LEARNED=${LEARNED:-learned:runs/features1k16-l0.02/policy,learned:runs/features1
 # reader calls were in the shared memo when the learned step reached them (two processes on one core each).
 if [ "$STEP" = warm ]; then
   $ADACTX eval --data mixed:test --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12 \
-    --oracle-depth 1 --lambda 0,0.02,0.05 --n "$N" --threads 1 --policies "$LEARNED" --out runs/mixed1k-warm-test
+    --oracle-depth 1 --lambda 0,0.02,0.05 --n "$N" --threads 1 --adapter none --policies "$LEARNED" --out runs/mixed1k-warm-test
 fi
 
 if [ "$STEP" = learned ] || [ "$STEP" = all ]; then
@@ -96,7 +96,7 @@ fi
 if [ "$STEP" = refine-control ]; then
   for split in val test; do
     $ADACTX eval --data "mixed:$split" --mixed-lengths 1000 --budget 3072 --max-steps 6 --answer-tokens 12 \
-      --oracle-actions refine --oracle-depth 3 --lambda 0,0.02,0.05 --n "$N" --threads 1 \
+      --oracle-actions refine --oracle-depth 3 --lambda 0,0.02,0.05 --n "$N" --threads 1 --adapter none \
       --policies topk-2,oracle --out "runs/mixed1k-refine-$split"
   done
 fi
@@ -109,7 +109,7 @@ OUT200=${OUT200:-runs/mixed1k-test200}
 LEARNED200=${LEARNED200:-learned:runs/features1k64-l0.02/policy}
 FIXED200=full,first-512,topk-1,topk-2,refine-1,refine-2,refine-3,threshold
 EVAL200=(--data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6
-         --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --out "$OUT200")
+         --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --adapter none --out "$OUT200")
 if [ "$STEP" = test200 ]; then
   $ADACTX eval "${EVAL200[@]}" --workers 2 --policies "$FIXED200,$LEARNED200,oracle"
 fi
@@ -149,54 +149,66 @@ fi
 #                      document in retrieval order (which topk-4 does; with the base reader topk-4 had been
 #                      left out as the same as full): the fixed-top-k family whole, before test was read.
 #   STEP=sft-targets   the targets and the figures
+# Sitting 17: the same steps over the 300-step SFT reader of docs/sft.md (runs/sft-smollm2-2k-qmsum35), each
+# run directory and figure named with SFT_TAG=sft300 instead of sft:
+#   SFT_TAG=sft300 SFT_ADAPTER=runs/sft-smollm2-2k-qmsum35/adapter STEP=sft-features|sft-lambdas|sft-test200|sft-targets
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
-SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-sft}
-SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-sft}
+SFT_TAG=${SFT_TAG:-sft}
+SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-$SFT_TAG}
+SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-$SFT_TAG}
 # The training runs, named once: the policies per λ (at λ = 0.02 three candidates: longer and on more
 # examples, another seed; val chooses), then the reward ablations (same config, one field changed each).
-SFT_LAMBDA_RUNS=("$SFT_RUN" runs/features1k64-l0-sft runs/features1k64-l0.05-sft runs/features1k128-l0.02-sft
-                 runs/features1k64-l0.02-sft-seed2)
-SFT_RUNS=("${SFT_LAMBDA_RUNS[@]}" runs/features1k64-flops0.08-sft runs/features1k64-hb0.6-sft)
+SFT_LAMBDA_RUNS=("$SFT_RUN" "runs/features1k64-l0-$SFT_TAG" "runs/features1k64-l0.05-$SFT_TAG"
+                 "runs/features1k128-l0.02-$SFT_TAG" "runs/features1k64-l0.02-$SFT_TAG-seed2")
+SFT_ABLATION_RUNS=("runs/features1k64-flops0.08-$SFT_TAG" "runs/features1k64-hb0.6-$SFT_TAG")
+# only the runs trained so far (sitting 17 trained the three λ runs only); the eval resumes when more exist
+SFT_RUNS=()
+for d in "${SFT_LAMBDA_RUNS[@]}" "${SFT_ABLATION_RUNS[@]}"; do [ -d "$d/policy" ] && SFT_RUNS+=("$d"); done
+SFT_TRAINED_LAMBDA_RUNS=()
+for d in "${SFT_LAMBDA_RUNS[@]}"; do [ -d "$d/policy" ] && SFT_TRAINED_LAMBDA_RUNS+=("$d"); done
 # the final policy of each run as an eval label: no checkpoint choice
-SFT_LEARNED=${SFT_LEARNED:-$(printf 'learned:%s/policy,' "${SFT_RUNS[@]}")}
+if [ -z "${SFT_LEARNED+set}" ]; then
+  SFT_LEARNED=""
+  for d in "${SFT_RUNS[@]}"; do SFT_LEARNED+="learned:$d/policy,"; done
+fi
 SFT_LEARNED=${SFT_LEARNED%,}
 SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
-  $SFT_TRAIN
+  $SFT_TRAIN --output_dir "$SFT_RUN"
 fi
 #   STEP=sft-lambdas    λ = 0 (the "no cost term" ablation) and λ = 0.05, for the learned Pareto front
 if [ "$STEP" = sft-lambdas ]; then
-  $SFT_TRAIN --reward.lam 0 --output_dir runs/features1k64-l0-sft
-  $SFT_TRAIN --reward.lam 0.05 --output_dir runs/features1k64-l0.05-sft
+  $SFT_TRAIN --reward.lam 0 --output_dir runs/features1k64-l0-$SFT_TAG
+  $SFT_TRAIN --reward.lam 0.05 --output_dir runs/features1k64-l0.05-$SFT_TAG
 fi
 #   STEP=sft-ablations  cost = FLOPs (0.08 per TFLOP ≈ λ = 0.02 per 1k tokens at these lengths: full reads
 #                       1,078 tokens for 0.269 TFLOPs); a hard budget of 600 tokens computed instead of a price
 if [ "$STEP" = sft-ablations ]; then
-  $SFT_TRAIN --reward.cost flops --reward.cost_scale 1e12 --reward.lam 0.08 --output_dir runs/features1k64-flops0.08-sft
-  $SFT_TRAIN --reward.variant hard_budget --reward.hard_budget 0.6 --output_dir runs/features1k64-hb0.6-sft
+  $SFT_TRAIN --reward.cost flops --reward.cost_scale 1e12 --reward.lam 0.08 --output_dir runs/features1k64-flops0.08-$SFT_TAG
+  $SFT_TRAIN --reward.variant hard_budget --reward.hard_budget 0.6 --output_dir runs/features1k64-hb0.6-$SFT_TAG
 fi
 #   STEP=sft-features128  λ = 0.02 again: 2,048 decisions on 128 examples (started once val showed the
 #                         1,024-decision policy reading every chunk, as topk-4 does)
 if [ "$STEP" = sft-features128 ]; then
-  $SFT_TRAIN --n 128 --total_timesteps 2048 --output_dir runs/features1k128-l0.02-sft
+  $SFT_TRAIN --n 128 --total_timesteps 2048 --output_dir runs/features1k128-l0.02-$SFT_TAG
 fi
 #   STEP=sft-seed2  λ = 0.02 with seed 2 (other training examples and initialization): is the pattern the seed's?
 if [ "$STEP" = sft-seed2 ]; then
-  $SFT_TRAIN --seed 2 --output_dir runs/features1k64-l0.02-sft-seed2
+  $SFT_TRAIN --seed 2 --output_dir "runs/features1k64-l0.02-$SFT_TAG-seed2"
 fi
 if [ "$STEP" = sft-test200 ]; then
   $ADACTX eval --data mixed:test --select-on val --select-n 100 --mixed-lengths 1000 --budget 3072 --max-steps 6 \
-    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers 2 --adapter "$SFT_ADAPTER" \
-    --policies "full,first-512,topk-1,topk-2,topk-3,topk-4,refine-1,refine-2,refine-3,threshold,$SFT_LEARNED,oracle" \
+    --answer-tokens 12 --oracle-depth 1 --lambda 0,0.02,0.05 --n 200 --threads 1 --workers "${WORKERS:-2}" --adapter "$SFT_ADAPTER" \
+    --policies "full,first-512,topk-1,topk-2,topk-3,topk-4,refine-1,refine-2,refine-3,threshold${SFT_LEARNED:+,$SFT_LEARNED},oracle" \
     --out "$SFT_OUT"
 fi
 if [ "$STEP" = sft-targets ]; then
   $PY scripts/policy_targets.py "$SFT_OUT" --train "${SFT_RUNS[@]}" --json "$SFT_OUT/targets.json"
   $PY scripts/policy_targets.py "$SFT_OUT" --fixed-among full,first-,topk- --json "$SFT_OUT/targets_asked_families.json"
   # the λ runs only: the ablations' returns price tokens otherwise (FLOPs, a hard budget)
-  $PY scripts/learning_curves.py "${SFT_LAMBDA_RUNS[@]}" --out docs/figures/policy_learning_curves_sft.png
-  for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_sft_test200_$fig.png"; done
-  cp "$SFT_OUT/figures/decisions_learned_${SFT_RUN//\//_}_policy.png" docs/figures/policy_sft_test200_decisions_learned.png
+  $PY scripts/learning_curves.py "${SFT_TRAINED_LAMBDA_RUNS[@]}" --out "docs/figures/policy_learning_curves_$SFT_TAG.png"
+  for fig in pareto learned_actions context_sizes; do cp "$SFT_OUT/figures/$fig.png" "docs/figures/policy_${SFT_TAG}_test200_$fig.png"; done
+  cp "$SFT_OUT/figures/decisions_learned_${SFT_RUN//\//_}_policy.png" "docs/figures/policy_${SFT_TAG}_test200_decisions_learned.png"
 fi
 
 # Sitting 6: QMSum (issue 9's "QMSum test: report what happens"; base reader; issue 11's re-run of the
@@ -212,7 +224,7 @@ fi
 # One set of steps per summary task: TASK (qmsum, squality), the split the settings are chosen on, and the
 # first pass's policies. Output in runs/TASK-test; policies in runs/features-TASK64-l{0.02,0,0.05}.
 # SUMMARY_EVAL: the settings every summary-task evaluation shares (its selection split's runs included).
-SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05)
+SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 --adapter none)
 summary_task_steps() {
   local task=$1 select_on=$2 baselines=$3
   local out=runs/$task-test runs=(runs/features-${task}64-l0.02 runs/features-${task}64-l0 runs/features-${task}64-l0.05)
@@ -355,7 +367,7 @@ if [ "$STEP" = mixed-ppo-lookahead ]; then
 fi
 if [ "$STEP" = mixed-ppo-lookahead-test ]; then
   $ADACTX eval --data mixed:test --budget 3072 --max-steps 6 --answer-tokens 12 --lambda 0,0.02,0.05 --n 200 \
-    --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-lookahead \
+    --threads 1 --workers "${WORKERS:-1}" --adapter none --out runs/mixed-lookahead \
     --policies refine-2,learned:runs/ppo64-l0.02-lookahead/policy,oracle
 fi
 if [ "$STEP" = mixed-ppo-base ]; then
@@ -365,7 +377,7 @@ fi
 if [ "$STEP" = mixed-policies ]; then
   [ -d runs/mixed-policies ] || { mkdir -p runs/mixed-policies && cp -r runs/mixed-test/{config.json,records.jsonl,select-val} runs/mixed-policies/; }
   $ADACTX eval --data mixed:test --select-on val --budget 3072 --max-steps 6 --answer-tokens 12 --lambda 0,0.02,0.05 \
-    --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --out runs/mixed-policies \
+    --sensitivity --n 200 --threads 1 --workers "${WORKERS:-1}" --adapter none --out runs/mixed-policies \
     --policies "full,first-2048,first-1024,first-512,topk-8,topk-4,topk-2,topk-1,threshold-1,threshold,threshold-0.25,refine-1,refine-2,refine-3,${LEARNED_MIXED:+$LEARNED_MIXED,}oracle"
 fi
 TRAINED_MIXED="$R64-l0.02 $R64-l0 $R64-l0.05 $R64-l0.02-seed1 $R64-l0.02-2048 runs/ppo64-l0.02 runs/ppo64-l0.02-start runs/ppo64-l0.05-start runs/ppo64-l0.02-lookahead"  # token-priced
