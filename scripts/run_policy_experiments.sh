@@ -152,6 +152,10 @@ fi
 # Sitting 17: the same steps over the 300-step SFT reader of docs/sft.md (runs/sft-smollm2-2k-qmsum35), each
 # run directory and figure named with SFT_TAG=sft300 instead of sft:
 #   SFT_TAG=sft300 SFT_ADAPTER=runs/sft-smollm2-2k-qmsum35/adapter STEP=sft-features|sft-lambdas|sft-test200|sft-targets
+# As run: sft-features beside WORKERS=1 sft-test200 (fixed settings and oracle only: no policy trained yet),
+# then sft-lambdas; sft-test200 stopped and rerun with the three policies and two workers (it computed only
+# what was missing); sft-features128 started beside it and stopped at 288 decisions (no policy: in no
+# table); then sft-targets.
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_TAG=${SFT_TAG:-sft}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-$SFT_TAG}
