@@ -154,8 +154,8 @@ fi
 #   SFT_TAG=sft300 SFT_ADAPTER=runs/sft-smollm2-2k-qmsum35/adapter STEP=sft-features|sft-lambdas|sft-test200|sft-targets
 # As run: sft-features beside WORKERS=1 sft-test200 (fixed settings and oracle only: no policy trained yet),
 # then sft-lambdas; sft-test200 stopped and rerun with the three policies and two workers (it computed only
-# what was missing); sft-features128 started beside it and stopped at 288 decisions (no policy: in no
-# table); then sft-targets.
+# what was missing); sft-features128 started beside it, stopped at 288 decisions to give it both cores,
+# resumed (from step 256) after it; sft-test200 once more (that policy's episodes only); sft-targets.
 SFT_ADAPTER=${SFT_ADAPTER:-runs/sft-smollm2-2k/checkpoints/step-000035/adapter}
 SFT_TAG=${SFT_TAG:-sft}
 SFT_RUN=${SFT_RUN:-runs/features1k64-l0.02-$SFT_TAG}
