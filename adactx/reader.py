@@ -147,9 +147,14 @@ def convert_default_model(target: Path | None = None) -> Path:
     return target
 
 
+def is_default_model(model: str | None) -> bool:
+    """``None``, ``""`` and ``smollm2-135m`` all name the bundled model."""
+    return model in (None, "", DEFAULT_MODEL)
+
+
 def resolve_model(model: str | None) -> Path:
     """``None`` or ``smollm2-135m`` -> the cached default; otherwise a local HF model directory."""
-    if model in (None, "", DEFAULT_MODEL):
+    if is_default_model(model):
         return convert_default_model()
     path = Path(model).expanduser()
     if not path.is_dir() or not (path / "config.json").exists():
@@ -170,7 +175,7 @@ def adapter_name(adapter: str | Path | None, model: str | None = None) -> str:
     """What a run records as its adapter: ``none``, ``builtin:NAME`` or the directory as given; ``None``
     (not named) becomes the default for ``model`` (:data:`DEFAULT_ADAPTER` on the bundled model, else none)."""
     if adapter in (None, ""):
-        return DEFAULT_ADAPTER if model in (None, "", DEFAULT_MODEL) else NO_ADAPTER
+        return DEFAULT_ADAPTER if is_default_model(model) else NO_ADAPTER
     return str(adapter)
 
 
@@ -185,11 +190,11 @@ def resolve_adapter(adapter: str | Path | None, model: str | None = None) -> Pat
     if name == NO_ADAPTER:
         return None
     if name.startswith(BUILTIN_PREFIX):
-        key = name[len(BUILTIN_PREFIX):]
-        if key not in builtin_adapters():
+        path = BUILTIN_ADAPTERS_DIR / name[len(BUILTIN_PREFIX):]
+        if not (path / "adapter_config.json").is_file():
             raise AdactxError(f"--adapter {name}: no such built-in adapter (built in: "
                               f"{', '.join(BUILTIN_PREFIX + k for k in builtin_adapters())})")
-        return BUILTIN_ADAPTERS_DIR / key
+        return path
     path = Path(name).expanduser()
     if not (path / "adapter_config.json").is_file():
         raise AdactxError(f"--adapter {name}: not a PEFT adapter directory (no adapter_config.json); "
@@ -272,6 +277,7 @@ def load_reader(
     hf_logging.disable_progress_bar()
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
+    adapter = adapter_name(adapter, model)
     adapter_dir = resolve_adapter(adapter, model)
     path = resolve_model(model)
     torch_dtype = getattr(torch, dtype)
@@ -280,12 +286,12 @@ def load_reader(
     lm = AutoModelForCausalLM.from_pretrained(
         path, dtype=torch_dtype, attn_implementation=attn, **_adapter_rope(path, adapter_dir)
     )
-    name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(path)
+    name = DEFAULT_MODEL if is_default_model(model) else str(path)
     if adapter_dir is not None:
         from peft import PeftModel
 
         lm = PeftModel.from_pretrained(lm, str(adapter_dir)).merge_and_unload()
-        name = f"{name}+{adapter_name(adapter, model)}"
+        name = f"{name}+{adapter}"
     lm.to(device).eval()
     return HFReader(lm, tokenizer, name=name, weights_dir=path, adapter_dir=adapter_dir)
 
@@ -311,7 +317,7 @@ def layout_prompt(head: str, tail: str, question: str, task: str = "qa") -> tupl
 
 def _adapter_rope(path: Path, adapter: Path | None) -> dict:
     """``{"config": ...}`` with the rope parameters an SFT adapter was trained with (its config.json)."""
-    if not adapter or not (Path(adapter) / "config.json").is_file():
+    if adapter is None or not (adapter / "config.json").is_file():
         return {}
     from transformers import AutoConfig
 

@@ -122,9 +122,9 @@ def build_model(cfg: SFTTrainConfig, device: str = "cpu"):
 
 def portable_base_name(model: str | None) -> str:
     """What the adapter records as its base: the default model's name, or the directory as given."""
-    from adactx.reader import DEFAULT_MODEL
+    from adactx.reader import DEFAULT_MODEL, is_default_model
 
-    return DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(model)
+    return DEFAULT_MODEL if is_default_model(model) else str(model)
 
 
 def answer_nll_sum(model, input_ids, labels, dtype: str):

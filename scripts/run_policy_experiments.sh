@@ -165,11 +165,11 @@ SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-$SFT_TAG}
 SFT_LAMBDA_RUNS=("$SFT_RUN" "runs/features1k64-l0-$SFT_TAG" "runs/features1k64-l0.05-$SFT_TAG"
                  "runs/features1k128-l0.02-$SFT_TAG" "runs/features1k64-l0.02-$SFT_TAG-seed2")
 SFT_ABLATION_RUNS=("runs/features1k64-flops0.08-$SFT_TAG" "runs/features1k64-hb0.6-$SFT_TAG")
-# only the runs trained so far (sitting 17 trained the three λ runs only); the eval resumes when more exist
-SFT_RUNS=()
-for d in "${SFT_LAMBDA_RUNS[@]}" "${SFT_ABLATION_RUNS[@]}"; do [ -d "$d/policy" ] && SFT_RUNS+=("$d"); done
-SFT_TRAINED_LAMBDA_RUNS=()
-for d in "${SFT_LAMBDA_RUNS[@]}"; do [ -d "$d/policy" ] && SFT_TRAINED_LAMBDA_RUNS+=("$d"); done
+# only the runs trained so far (sitting 17 trained four λ runs, no seed 2, no ablation); the eval resumes when
+# more exist
+trained() { for d in "$@"; do [ ! -d "$d/policy" ] || echo "$d"; done; }
+mapfile -t SFT_RUNS < <(trained "${SFT_LAMBDA_RUNS[@]}" "${SFT_ABLATION_RUNS[@]}")
+mapfile -t SFT_TRAINED_LAMBDA_RUNS < <(trained "${SFT_LAMBDA_RUNS[@]}")
 # the final policy of each run as an eval label: no checkpoint choice
 if [ -z "${SFT_LEARNED+set}" ]; then
   SFT_LEARNED=""
