@@ -227,28 +227,41 @@ fi
 #   STEP=qmsum-targets    the targets and the figures
 # One set of steps per summary task: TASK (qmsum, squality), the split the settings are chosen on, and the
 # first pass's policies. Output in runs/TASK-test; policies in runs/features-TASK64-l{0.02,0,0.05}.
+# Sitting 18: the same steps over the 300-step SFT reader with SUMMARY_TAG=sft300 and SFT_ADAPTER (as the
+# mixed suite's sft steps): the reader is SFT_ADAPTER, run directories and figures end in -sft300, and
+# SUMMARY_LAMBDAS picks which λ runs to train (default all three). As run for QMSum
+# (SUMMARY_TAG=sft300 SFT_ADAPTER=runs/sft-smollm2-2k-qmsum35/adapter): SUMMARY_LAMBDAS=0.02
+# STEP=qmsum-features beside WORKERS=1 STEP=qmsum-test (fixed settings and oracle only); that eval stopped
+# and rerun with two workers and the λ = 0.02 policy, beside SUMMARY_LAMBDAS="0.05 0" STEP=qmsum-features;
+# stopped and rerun once more with all three policies (each rerun computes only what is missing);
+# STEP=qmsum-targets.
 # SUMMARY_EVAL: the settings every summary-task evaluation shares (its selection split's runs included).
-SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 --adapter none)
+SUMMARY_TAG=${SUMMARY_TAG:-}
+SUMMARY_ADAPTER=none
+[ -z "$SUMMARY_TAG" ] || SUMMARY_ADAPTER=$SFT_ADAPTER
+SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 --adapter "$SUMMARY_ADAPTER")
 summary_task_steps() {
-  local task=$1 select_on=$2 baselines=$3
-  local out=runs/$task-test runs=(runs/features-${task}64-l0.02 runs/features-${task}64-l0 runs/features-${task}64-l0.05)
+  local task=$1 select_on=$2 baselines=$3 tag=${SUMMARY_TAG:+-$SUMMARY_TAG}
+  local out=runs/$task-test$tag lam runs=() learned=""
+  mapfile -t runs < <(trained runs/features-${task}64-l{0.02,0,0.05}$tag)  # eval and figures: trained runs only
+  for run in "${runs[@]}"; do learned+="learned:$run/policy,"; done
   local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" "${SUMMARY_EVAL[@]}" --sensitivity
-              --threads 1 --workers 2 --out "$out")
-  local train="$ADACTX train features --config configs/features_${task}64_l002.toml --no-progress"
+              --threads 1 --workers "${WORKERS:-2}" --out "$out")
+  local train="$ADACTX train features --config configs/features_${task}64_l002.toml --adapter $SUMMARY_ADAPTER --no-progress"
   case "$STEP" in
     "$task-baselines") "${eval[@]}" --policies "$baselines" ;;
     "$task-features")
-      $train
-      $train --reward.lam 0 --output_dir "runs/features-${task}64-l0"
-      $train --reward.lam 0.05 --output_dir "runs/features-${task}64-l0.05" ;;
+      for lam in ${SUMMARY_LAMBDAS:-0.02 0 0.05}; do
+        $train --reward.lam "$lam" --output_dir "runs/features-${task}64-l$lam$tag"
+      done ;;
     "$task-test")
-      "${eval[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(printf 'learned:%s/policy,' "${runs[@]}")oracle" ;;
+      "${eval[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${learned}oracle" ;;
     "$task-targets")
       $PY scripts/policy_targets.py "$out" --train "${runs[@]}" --json "$out/targets.json"
       $PY scripts/policy_targets.py "$out" --against none --json "$out/targets_against_none.json"
-      $PY scripts/learning_curves.py "${runs[@]}" --out "docs/figures/policy_learning_curves_$task.png"
+      $PY scripts/learning_curves.py "${runs[@]}" --out "docs/figures/policy_learning_curves_$task$tag.png"
       for fig in pareto learned_actions context_sizes decisions_threshold; do
-        cp "$out/figures/$fig.png" "docs/figures/eval_${task}_$fig.png"
+        cp "$out/figures/$fig.png" "docs/figures/eval_${task}${tag}_$fig.png"
       done ;;
   esac
 }
