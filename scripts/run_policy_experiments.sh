@@ -165,7 +165,9 @@ SFT_OUT=${SFT_OUT:-runs/mixed1k-test200-$SFT_TAG}
 SFT_LAMBDA_RUNS=("$SFT_RUN" "runs/features1k64-l0-$SFT_TAG" "runs/features1k64-l0.05-$SFT_TAG"
                  "runs/features1k128-l0.02-$SFT_TAG" "runs/features1k64-l0.02-$SFT_TAG-seed2")
 SFT_ABLATION_RUNS=("runs/features1k64-flops0.08-$SFT_TAG" "runs/features1k64-hb0.6-$SFT_TAG")
-# only the runs trained so far (sitting 17 trained four λ runs, no seed 2, no ablation); the eval resumes when
+# only the runs trained so far (sitting 17 trained four λ runs; sitting 18 added seed 2 and the two
+# ablations: STEP=sft-seed2 beside STEP=sft-ablations, WORKERS=1 STEP=sft-test200 once the ablations were
+# done, stopped and rerun with two workers once seed 2 was, then STEP=sft-targets); the eval resumes when
 # more exist
 trained() { for d in "$@"; do [ ! -d "$d/policy" ] || echo "$d"; done; }
 mapfile -t SFT_RUNS < <(trained "${SFT_LAMBDA_RUNS[@]}" "${SFT_ABLATION_RUNS[@]}")
