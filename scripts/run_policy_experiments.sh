@@ -244,7 +244,7 @@ SUMMARY_ADAPTER=none
 SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 --adapter "$SUMMARY_ADAPTER")
 summary_task_steps() {
   local task=$1 select_on=$2 baselines=$3 tag=${SUMMARY_TAG:+-$SUMMARY_TAG}
-  local out=runs/$task-test$tag lam runs=() learned=""
+  local out=runs/$task-test$tag lam run runs=() learned=""
   mapfile -t runs < <(trained runs/features-${task}64-l{0.02,0,0.05}$tag)  # eval and figures: trained runs only
   for run in "${runs[@]}"; do learned+="learned:$run/policy,"; done
   local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" "${SUMMARY_EVAL[@]}" --sensitivity
