@@ -170,13 +170,12 @@ SFT_ABLATION_RUNS=("runs/features1k64-flops0.08-$SFT_TAG" "runs/features1k64-hb0
 # done, stopped and rerun with two workers once seed 2 was, then STEP=sft-targets); the eval resumes when
 # more exist
 trained() { for d in "$@"; do [ ! -d "$d/policy" ] || echo "$d"; done; }
+# each run's final policy as an eval label with a trailing comma ("learned:RUN/policy,"; none for no run)
+policy_labels() { local d; for d in "$@"; do printf 'learned:%s/policy,' "$d"; done; }
 mapfile -t SFT_RUNS < <(trained "${SFT_LAMBDA_RUNS[@]}" "${SFT_ABLATION_RUNS[@]}")
 mapfile -t SFT_TRAINED_LAMBDA_RUNS < <(trained "${SFT_LAMBDA_RUNS[@]}")
 # the final policy of each run as an eval label: no checkpoint choice
-if [ -z "${SFT_LEARNED+set}" ]; then
-  SFT_LEARNED=""
-  for d in "${SFT_RUNS[@]}"; do SFT_LEARNED+="learned:$d/policy,"; done
-fi
+SFT_LEARNED=${SFT_LEARNED-$(policy_labels "${SFT_RUNS[@]}")}
 SFT_LEARNED=${SFT_LEARNED%,}
 SFT_TRAIN="$ADACTX train features --config configs/features_mixed1k64_l002_sft.toml --adapter $SFT_ADAPTER --no-progress"
 if [ "$STEP" = sft-features ]; then
@@ -244,9 +243,8 @@ SUMMARY_ADAPTER=none
 SUMMARY_EVAL=(--n 100 --budget 2048 --max-steps 6 --oracle-depth 1 --lambda 0,0.02,0.05 --adapter "$SUMMARY_ADAPTER")
 summary_task_steps() {
   local task=$1 select_on=$2 baselines=$3 tag=${SUMMARY_TAG:+-$SUMMARY_TAG}
-  local out=runs/$task-test$tag lam run runs=() learned=""
+  local out=runs/$task-test$tag lam runs=()
   mapfile -t runs < <(trained runs/features-${task}64-l{0.02,0,0.05}$tag)  # eval and figures: trained runs only
-  for run in "${runs[@]}"; do learned+="learned:$run/policy,"; done
   local eval=($ADACTX eval --data "$task:test" --select-on "$select_on" "${SUMMARY_EVAL[@]}" --sensitivity
               --threads 1 --workers "${WORKERS:-2}" --out "$out")
   local train="$ADACTX train features --config configs/features_${task}64_l002.toml --adapter $SUMMARY_ADAPTER --no-progress"
@@ -257,7 +255,7 @@ summary_task_steps() {
         $train --reward.lam "$lam" --output_dir "runs/features-${task}64-l$lam$tag"
       done ;;
     "$task-test")
-      "${eval[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,${learned}oracle" ;;
+      "${eval[@]}" --policies "full,first-1024,topk-1,topk-2,topk-4,threshold,$(policy_labels "${runs[@]}")oracle" ;;
     "$task-targets")
       $PY scripts/policy_targets.py "$out" --train "${runs[@]}" --json "$out/targets.json"
       $PY scripts/policy_targets.py "$out" --against none --json "$out/targets_against_none.json"
